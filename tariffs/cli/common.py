@@ -1,0 +1,63 @@
+"""Options and error handling shared by every command."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from tariffs.errors import TariffsError
+from tariffs.report import FORMATS
+
+
+def report_options(func: Callable) -> Callable:
+    """``--format`` and ``-o/--output``, for every command that produces a report."""
+    func = click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to this file (atomically) instead of the terminal.",
+    )(func)  # fmt: skip
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+        help="Output format; xlsx needs --output.",
+    )(func)  # fmt: skip
+
+
+def indices_option(func: Callable) -> Callable:
+    return click.option(
+        "--indices", "indices_dir", type=click.Path(file_okay=False, path_type=Path),
+        default=Path("indices"), show_default=True, help="Index store folder (catalog.toml + CSV files).",
+    )(func)  # fmt: skip
+
+
+def guarded(func: Callable) -> Callable:
+    """Turn our errors into ``path[:line]: key: message`` lines on stderr and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except TariffsError as exc:
+            for line in exc.lines():
+                click.echo(f"error: {line}" if not _located(line) else line, err=True)
+            sys.exit(1)
+        except OSError as exc:
+            click.echo(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _located(line: str) -> bool:
+    return ":" in line.split(" ", 1)[0]
+
+
+def emit(text: str | None) -> None:
+    if text is not None:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)

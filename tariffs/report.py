@@ -1,0 +1,126 @@
+"""Rendering of result rows as table / csv / json / xlsx, with atomic writes.
+
+Rows are plain dicts (the JSON objects of INTERFACE.md). ``table`` renders a
+rich table on the terminal; ``csv`` flattens nested values; ``xlsx`` needs a
+file. Every file is written to a temporary file in the same folder and moved
+into place, so a failure never leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tariffs.errors import OptionError
+
+FORMATS = ("table", "csv", "json", "xlsx")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp_path)`` then move the temporary file onto ``path``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OptionError(f"{path}: output folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_flat(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    return "" if value is None else value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_flat(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def to_table(rows: Sequence[dict], columns: Sequence[str], title: str | None = None) -> str:
+    """A rich table rendered to text (no colour codes when not on a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for row in rows:
+        table.add_row(*[str(_flat(row.get(c))) for c in columns])
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict]]]) -> None:
+    """Write one sheet per entry ``name -> (columns, rows)``, atomically."""
+    import xlsxwriter
+
+    def write(tmp: Path) -> None:
+        book = xlsxwriter.Workbook(str(tmp))
+        bold = book.add_format({"bold": True})
+        for name, (columns, rows) in sheets.items():
+            sheet = book.add_worksheet(name[:31])
+            sheet.write_row(0, 0, list(columns), bold)
+            for r, row in enumerate(rows, start=1):
+                sheet.write_row(r, 0, [_flat(row.get(c)) for c in columns])
+            sheet.freeze_panes(1, 0)
+        book.close()
+
+    atomic_write(path, write)
+
+
+def render(
+    rows: Sequence[dict],
+    columns: Sequence[str],
+    fmt: str,
+    output: Path | None,
+    *,
+    json_data: Any = None,
+    title: str | None = None,
+    sheet: str = "results",
+) -> str | None:
+    """Render ``rows`` in ``fmt``; write to ``output`` atomically or return the text to print."""
+    if fmt == "xlsx":
+        if output is None:
+            raise OptionError("--format xlsx needs --output FILE.xlsx")
+        write_xlsx(output, {sheet: (columns, rows)})
+        return None
+    if fmt == "json":
+        text = to_json(rows if json_data is None else json_data)
+    elif fmt == "csv":
+        text = to_csv(rows, columns)
+    elif fmt == "table":
+        text = to_table(rows, columns, title)
+    else:
+        raise OptionError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if output is None:
+        return text
+    atomic_write_text(output, text)
+    return None

@@ -1,0 +1,277 @@
+"""The index store on disk: ``catalog.toml`` + one CSV per series, with vintages.
+
+A series CSV has columns ``period,value[,status][,published]``. Several rows for
+one period with different ``published`` dates are the *vintages* of that value;
+a row without ``published`` counts as known from the start. The store keeps
+every vintage; :meth:`IndexStore.known` answers "the values as known on date D"
+and :meth:`IndexStore.resolved` adds the chained (rebased / replaced) history
+in the series' own base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+
+from tariffs.errors import CatalogError, Problem
+from tariffs.periods import months_of_period, parse_period
+from tariffs.series.catalog import SeriesInfo, load_catalog
+
+STATUSES = ("definitive", "provisional", "revised", "estimated")
+MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+QUARTER_RE = r"^\d{4}-Q[1-4]$"
+
+VALUES_SCHEMA = {
+    "series": pl.String,
+    "period": pl.String,
+    "value": pl.Float64,
+    "status": pl.String,
+    "published": pl.Date,
+}
+
+
+class SeriesFrame(pa.DataFrameModel):
+    """Validated values of one series file (all vintages)."""
+
+    period: str = pa.Field(str_matches=rf"{MONTH_RE}|{QUARTER_RE}")
+    value: float = pa.Field(gt=0)
+    status: str = pa.Field(isin=list(STATUSES))
+    published: date = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+def empty_values() -> pl.DataFrame:
+    return pl.DataFrame(schema=VALUES_SCHEMA)
+
+
+def read_series_csv(path: Path, info: SeriesInfo) -> pl.DataFrame:
+    """Read and validate one series file of the store; errors name file and line."""
+    where = str(path)
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except FileNotFoundError as exc:
+        raise CatalogError(problems=[Problem(where, info.id, "series file not found")]) from exc
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        raise CatalogError(problems=[Problem(where, "", f"not a readable CSV: {exc}")]) from exc
+    problems = _check_columns(where, raw)
+    if problems:
+        raise CatalogError(problems=problems)
+    if "status" not in raw.columns:
+        raw = raw.with_columns(pl.lit("definitive").alias("status"))
+    if "published" not in raw.columns:
+        raw = raw.with_columns(pl.lit(None, pl.String).alias("published"))
+    raw = raw.with_columns(pl.col("published").replace("", None))
+    problems = _check_rows(where, raw, info)
+    if problems:
+        raise CatalogError(problems=problems)
+    frame = raw.select(
+        pl.col("period"),
+        pl.col("value").cast(pl.Float64),
+        pl.col("status"),
+        pl.col("published").str.to_date("%Y-%m-%d"),
+    )
+    frame = SeriesFrame.validate(frame)
+    return frame.select(pl.lit(info.id).alias("series"), pl.all())
+
+
+def _check_columns(where: str, raw: pl.DataFrame) -> list[Problem]:
+    allowed = {"period", "value", "status", "published"}
+    problems = [
+        Problem(where, c, f"unknown column; expected period,value[,status][,published]")
+        for c in raw.columns
+        if c not in allowed
+    ]
+    for c in ("period", "value"):
+        if c not in raw.columns:
+            problems.append(Problem(where, c, "missing column; expected period,value[,status][,published]"))
+    return problems
+
+
+def _check_rows(where: str, raw: pl.DataFrame, info: SeriesInfo) -> list[Problem]:
+    """Row-level checks with line numbers (header is line 1)."""
+    problems: list[Problem] = []
+    pattern = MONTH_RE if info.frequency == "monthly" else QUARTER_RE
+    checked = raw.with_row_index("line", offset=2).with_columns(
+        pl.col("value").cast(pl.Float64, strict=False).alias("_v"),
+        pl.col("published").str.to_date("%Y-%m-%d", strict=False).alias("_p"),
+    )
+    bad = checked.filter(~pl.col("period").str.contains(pattern).fill_null(False))
+    for row in bad.head(20).iter_rows(named=True):
+        problems.append(
+            Problem(where, "period", f"expected a {info.frequency} period, got {row['period']!r}", row["line"])
+        )
+    bad = checked.filter(pl.col("_v").is_null() | (pl.col("_v") <= 0))
+    for row in bad.head(20).iter_rows(named=True):
+        problems.append(Problem(where, "value", f"expected a positive number, got {row['value']!r}", row["line"]))
+    bad = checked.filter(~pl.col("status").is_in(STATUSES).fill_null(False))
+    for row in bad.head(20).iter_rows(named=True):
+        problems.append(
+            Problem(where, "status", f"expected one of {', '.join(STATUSES)}, got {row['status']!r}", row["line"])
+        )
+    bad = checked.filter(pl.col("published").is_not_null() & pl.col("_p").is_null())
+    for row in bad.head(20).iter_rows(named=True):
+        problems.append(
+            Problem(where, "published", f"expected an ISO date YYYY-MM-DD, got {row['published']!r}", row["line"])
+        )
+    dup = checked.filter(pl.struct("period", "published").is_duplicated())
+    for row in dup.head(20).iter_rows(named=True):
+        problems.append(
+            Problem(where, "period", f"period {row['period']} appears twice with the same publication date", row["line"])
+        )
+    return problems
+
+
+@dataclass
+class IndexStore:
+    """The catalog and every vintage of every available series."""
+
+    root: Path
+    catalog: dict[str, SeriesInfo]
+    values: pl.DataFrame = field(default_factory=empty_values)
+    link_coefficients: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    def info(self, series_id: str) -> SeriesInfo:
+        return self.catalog[series_id]
+
+    def has_data(self, series_id: str) -> bool:
+        info = self.catalog.get(series_id)
+        return info is not None and info.available
+
+    def known(self, as_of: date | None = None) -> pl.DataFrame:
+        """One row per series × period: the latest vintage known on ``as_of``.
+
+        Columns: series, period, value, status, published, first_published,
+        first_value, vintages. A row without a publication date counts as known
+        on any date. ``as_of=None`` gives the current (latest) values.
+        """
+        frame = self.values
+        if as_of is not None:
+            frame = frame.filter(pl.col("published").is_null() | (pl.col("published") <= as_of))
+        return (
+            frame.sort("series", "period", "published", nulls_last=False)
+            .group_by("series", "period", maintain_order=True)
+            .agg(
+                pl.col("value").last(),
+                pl.col("status").last(),
+                pl.col("published").last(),
+                pl.col("published").first().alias("first_published"),
+                pl.col("value").first().alias("first_value"),
+                pl.len().alias("vintages"),
+            )
+        )
+
+    def resolved(self, as_of: date | None = None) -> pl.DataFrame:
+        """``known(as_of)`` with chained series extended back in their own base.
+
+        Adds columns ``frequency``, ``key`` (month index for a monthly series,
+        quarter index for a quarterly one), ``chained`` and ``link_coefficient``.
+        Periods up to ``chain.until`` come from the older series divided by the
+        linking coefficient; later periods from the series itself.
+        """
+        known = self.known(as_of).with_columns(
+            pl.lit(False).alias("chained"), pl.lit(None, pl.Float64).alias("link_coefficient")
+        )
+        parts = [known]
+        for info in self.catalog.values():
+            if info.chain is None or info.chain.series not in self.catalog:
+                continue
+            coefficient = self.link_coefficient(info.id)
+            if coefficient is None:
+                continue
+            older = known.filter(
+                (pl.col("series") == info.chain.series) & (pl.col("period") <= info.chain.until)
+            ).with_columns(
+                pl.lit(info.id).alias("series"),
+                pl.col("value") / coefficient,
+                pl.col("first_value") / coefficient,
+                pl.lit(True).alias("chained"),
+                pl.lit(coefficient).alias("link_coefficient"),
+            )
+            parts.append(older)
+            parts[0] = parts[0].filter(
+                ~((pl.col("series") == info.id) & (pl.col("period") <= info.chain.until))
+            )
+        frame = pl.concat(parts)
+        freq = pl.DataFrame(
+            {"series": list(self.catalog), "frequency": [i.frequency for i in self.catalog.values()]}
+        )
+        frame = frame.join(freq, on="series", how="left")
+        year = pl.col("period").str.slice(0, 4).cast(pl.Int64)
+        sub = pl.col("period").str.slice(-1, 1).cast(pl.Int64)
+        month = pl.col("period").str.slice(5, 2).cast(pl.Int64, strict=False)
+        key = pl.when(pl.col("frequency") == "quarterly").then(year * 4 + sub - 1).otherwise(year * 12 + month - 1)
+        return frame.with_columns(key.alias("key"))
+
+    def link_coefficient(self, series_id: str) -> float | None:
+        """The linking coefficient of a chained series (declared, or derived from the overlap)."""
+        if series_id in self.link_coefficients:
+            return self.link_coefficients[series_id][0]
+        chain = self.catalog[series_id].chain
+        if chain is None:
+            return None
+        if chain.coefficient is not None:
+            value = float(chain.coefficient)
+            self.link_coefficients[series_id] = (value, "declared in the catalog")
+            return value
+        return self._overlap_coefficient(series_id)
+
+    def _overlap_coefficient(self, series_id: str) -> float | None:
+        chain = self.catalog[series_id].chain
+        start, _, end = (chain.overlap or "").partition("..")
+        known = self.known()
+        def mean(sid: str) -> pl.DataFrame:
+            return known.filter(
+                (pl.col("series") == sid) & (pl.col("period") >= start) & (pl.col("period") <= end)
+            ).select("period", "value")
+        both = mean(chain.series).join(mean(series_id), on="period", suffix="_new")
+        if both.height == 0:
+            return None
+        value = float(both["value"].mean() / both["value_new"].mean())
+        self.link_coefficients[series_id] = (
+            value,
+            f"ratio of the means of {chain.series} and {series_id} over {start}..{end} ({both.height} common periods)",
+        )
+        return value
+
+
+def load_store(root: Path, catalog_name: str = "catalog.toml") -> IndexStore:
+    """Load ``root/catalog.toml`` and every available series; problems reported together."""
+    root = Path(root)
+    catalog = load_catalog(root / catalog_name)
+    frames: list[pl.DataFrame] = []
+    problems: list[Problem] = []
+    for info in catalog.values():
+        if info.file is None:
+            continue
+        try:
+            frames.append(read_series_csv(root / info.file, info))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+        except pa.errors.SchemaError as exc:  # pragma: no cover - _check_rows catches these first
+            problems.append(Problem(str(root / info.file), "", str(exc)))
+    if problems:
+        raise CatalogError(problems=problems)
+    values = pl.concat(frames) if frames else empty_values()
+    return IndexStore(root=root, catalog=catalog, values=values)
+
+
+def period_months(period: str) -> list[int]:
+    """Month indices covered by a store period (helper for readers of this module)."""
+    return months_of_period(period)
+
+
+def period_key(period: str) -> int:
+    return parse_period(period)[1]
+
+
+def as_decimal(value: float) -> Decimal:
+    """A published value read back as the decimal it was written as (shortest repr)."""
+    return Decimal(repr(float(value)))
