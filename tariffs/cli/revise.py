@@ -1,0 +1,3 @@
+"""Placeholder: this command module is being written; it registers no command yet."""
+
+COMMANDS: list = []
