@@ -52,29 +52,29 @@ class TariffsError(Exception):
         return [str(self)]
 
 
-class ContractError(ValueError, TariffsError):
+class ContractError(TariffsError, ValueError):
     """A contract file is malformed or inconsistent."""
 
 
-class CatalogError(ValueError, TariffsError):
+class CatalogError(TariffsError, ValueError):
     """The index catalog or a series file is malformed."""
 
 
-class ImportFormatError(ValueError, TariffsError):
+class ImportFormatError(TariffsError, ValueError):
     """A publisher file cannot be read (wrong format, truncated, HTML page...)."""
 
 
-class MissingIndexError(LookupError, TariffsError):
+class MissingIndexError(TariffsError, LookupError):
     """An index value needed for a computation is not in the store."""
 
 
-class UnitError(ValueError, TariffsError):
+class UnitError(TariffsError, ValueError):
     """A unit is unknown, or a conversion lacks the parameter it depends on."""
 
 
-class InvoiceError(ValueError, TariffsError):
+class InvoiceError(TariffsError, ValueError):
     """An invoice file cannot be read at all (per-line problems are findings)."""
 
 
-class OptionError(ValueError, TariffsError):
+class OptionError(TariffsError, ValueError):
     """A command-line option value is malformed (e.g. ``--shock FOD=fifty``)."""
