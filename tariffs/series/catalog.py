@@ -127,14 +127,20 @@ def _series_info(where: str, sid: str, table: object, problems: list[Problem]) -
         )
     oil = table.get("oil_share")
     if oil is not None and (not isinstance(oil, int | float) or not 0 <= oil <= 1):
-        problems.append(Problem(where, f"{sid}.oil_share", f"expected a number in [0, 1], got {oil!r}"))
+        problems.append(
+            Problem(where, f"{sid}.oil_share", f"expected a number in [0, 1], got {oil!r}")
+        )
     stopped = table.get("stopped")
     if stopped is not None:
         stopped = _period(where, f"{sid}.stopped", stopped, problems)
     chain = _chain(where, sid, table.get("chain"), problems) if "chain" in table else None
     if len(problems) > before:
         return None
-    text = {k: (str(table[k]) if k in table else None) for k in FIELDS if k not in ("chain", "oil_share")}
+    text = {
+        k: (str(table[k]) if k in table else None)
+        for k in FIELDS
+        if k not in ("chain", "oil_share")
+    }
     return SeriesInfo(
         id=sid, title=text["title"], publisher=text["publisher"], frequency=freq,
         source_id=text["source_id"], base=text["base"], file=text["file"],
@@ -160,7 +166,9 @@ def _chain(where: str, sid: str, table: object, problems: list[Problem]) -> Chai
     for k in table:
         if k not in CHAIN_FIELDS:
             problems.append(
-                Problem(where, f"{key}.{k}", f"unknown key; allowed: {', '.join(sorted(CHAIN_FIELDS))}")
+                Problem(
+                    where, f"{key}.{k}", f"unknown key; allowed: {', '.join(sorted(CHAIN_FIELDS))}"
+                )
             )
     for k in ("series", "until"):
         if k not in table:
@@ -175,9 +183,17 @@ def _chain(where: str, sid: str, table: object, problems: list[Problem]) -> Chai
                 raise InvalidOperation
         except InvalidOperation:
             problems.append(
-                Problem(where, f"{key}.coefficient", f"expected a positive number, got {table['coefficient']!r}")
+                Problem(
+                    where,
+                    f"{key}.coefficient",
+                    f"expected a positive number, got {table['coefficient']!r}",
+                )
             )
-    until = _period(where, f"{key}.until", table.get("until", ""), problems) if "until" in table else None
+    until = (
+        _period(where, f"{key}.until", table.get("until", ""), problems)
+        if "until" in table
+        else None
+    )
     return Chain(
         series=str(table.get("series", "")), until=until or "", coefficient=coefficient,
         overlap=str(table["overlap"]) if "overlap" in table else None,

@@ -85,13 +85,15 @@ def read_series_csv(path: Path, info: SeriesInfo) -> pl.DataFrame:
 def _check_columns(where: str, raw: pl.DataFrame) -> list[Problem]:
     allowed = {"period", "value", "status", "published"}
     problems = [
-        Problem(where, c, f"unknown column; expected period,value[,status][,published]")
+        Problem(where, c, "unknown column; expected period,value[,status][,published]")
         for c in raw.columns
         if c not in allowed
     ]
     for c in ("period", "value"):
         if c not in raw.columns:
-            problems.append(Problem(where, c, "missing column; expected period,value[,status][,published]"))
+            problems.append(
+                Problem(where, c, "missing column; expected period,value[,status][,published]")
+            )
     return problems
 
 
@@ -106,25 +108,49 @@ def _check_rows(where: str, raw: pl.DataFrame, info: SeriesInfo) -> list[Problem
     bad = checked.filter(~pl.col("period").str.contains(pattern).fill_null(False))
     for row in bad.head(20).iter_rows(named=True):
         problems.append(
-            Problem(where, "period", f"expected a {info.frequency} period, got {row['period']!r}", row["line"])
+            Problem(
+                where,
+                "period",
+                f"expected a {info.frequency} period, got {row['period']!r}",
+                row["line"],
+            )
         )
     bad = checked.filter(pl.col("_v").is_null() | (pl.col("_v") <= 0))
     for row in bad.head(20).iter_rows(named=True):
-        problems.append(Problem(where, "value", f"expected a positive number, got {row['value']!r}", row["line"]))
+        problems.append(
+            Problem(
+                where, "value", f"expected a positive number, got {row['value']!r}", row["line"]
+            )
+        )
     bad = checked.filter(~pl.col("status").is_in(STATUSES).fill_null(False))
     for row in bad.head(20).iter_rows(named=True):
         problems.append(
-            Problem(where, "status", f"expected one of {', '.join(STATUSES)}, got {row['status']!r}", row["line"])
+            Problem(
+                where,
+                "status",
+                f"expected one of {', '.join(STATUSES)}, got {row['status']!r}",
+                row["line"],
+            )
         )
     bad = checked.filter(pl.col("published").is_not_null() & pl.col("_p").is_null())
     for row in bad.head(20).iter_rows(named=True):
         problems.append(
-            Problem(where, "published", f"expected an ISO date YYYY-MM-DD, got {row['published']!r}", row["line"])
+            Problem(
+                where,
+                "published",
+                f"expected an ISO date YYYY-MM-DD, got {row['published']!r}",
+                row["line"],
+            )
         )
     dup = checked.filter(pl.struct("period", "published").is_duplicated())
     for row in dup.head(20).iter_rows(named=True):
         problems.append(
-            Problem(where, "period", f"period {row['period']} appears twice with the same publication date", row["line"])
+            Problem(
+                where,
+                "period",
+                f"period {row['period']} appears twice with the same publication date",
+                row["line"],
+            )
         )
     return problems
 
@@ -201,13 +227,20 @@ class IndexStore:
             )
         frame = pl.concat(parts)
         freq = pl.DataFrame(
-            {"series": list(self.catalog), "frequency": [i.frequency for i in self.catalog.values()]}
+            {
+                "series": list(self.catalog),
+                "frequency": [i.frequency for i in self.catalog.values()],
+            }
         )
         frame = frame.join(freq, on="series", how="left")
         year = pl.col("period").str.slice(0, 4).cast(pl.Int64)
         sub = pl.col("period").str.slice(-1, 1).cast(pl.Int64)
         month = pl.col("period").str.slice(5, 2).cast(pl.Int64, strict=False)
-        key = pl.when(pl.col("frequency") == "quarterly").then(year * 4 + sub - 1).otherwise(year * 12 + month - 1)
+        key = (
+            pl.when(pl.col("frequency") == "quarterly")
+            .then(year * 4 + sub - 1)
+            .otherwise(year * 12 + month - 1)
+        )
         return frame.with_columns(key.alias("key"))
 
     def link_coefficient(self, series_id: str) -> float | None:
@@ -227,10 +260,12 @@ class IndexStore:
         chain = self.catalog[series_id].chain
         start, _, end = (chain.overlap or "").partition("..")
         known = self.known()
+
         def mean(sid: str) -> pl.DataFrame:
             return known.filter(
                 (pl.col("series") == sid) & (pl.col("period") >= start) & (pl.col("period") <= end)
             ).select("period", "value")
+
         both = mean(chain.series).join(mean(series_id), on="period", suffix="_new")
         if both.height == 0:
             return None

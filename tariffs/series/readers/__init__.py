@@ -1,0 +1,94 @@
+"""Readers of publisher files: one module per format, all returning :class:`ImportedSeries`.
+
+:func:`read_file` looks at the bytes and picks the reader:
+
+============================  ==============================================
+format                        module
+============================  ==============================================
+INSEE BDM CSV (rows/transp.)  :mod:`.insee_csv`
+INSEE xlsx export             :mod:`.insee_xlsx`
+INSEE SDMX-ML 2.1             :mod:`.sdmx`
+``period;value``, FRED, hand  :mod:`.simple`
+transcriptions
+============================  ==============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tariffs.errors import Problem
+from tariffs.series.readers.common import Collector, ImportedSeries, decode_text
+from tariffs.series.readers.insee_csv import looks_like_insee, read_insee_csv, split_rows
+from tariffs.series.readers.insee_xlsx import read_insee_xlsx
+from tariffs.series.readers.sdmx import read_sdmx
+from tariffs.series.readers.simple import looks_simple, read_simple
+
+__all__ = ["ImportedSeries", "read_file"]
+
+
+def read_file(
+    path: Path, source_ids: Sequence[str] = ()
+) -> tuple[list[ImportedSeries], list[Problem]]:
+    """The series of a publisher file (all, or those whose id is in ``source_ids``) and warnings.
+
+    Raises :class:`ImportFormatError` (all problems of the file together) when
+    the file cannot be read faithfully, or a chosen series has a bad value:
+    nothing is guessed. An id of ``source_ids`` absent from the file is an error
+    listing the ids present.
+    """
+    path = Path(path)
+    col = Collector(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise col.fail("file not found") from exc
+    except IsADirectoryError as exc:
+        raise col.fail("a folder, not a file") from exc
+    if data.startswith(b"PK\x03\x04"):
+        series = read_insee_xlsx(path, col)
+    else:
+        text = decode_text(data, col)
+        if text.lstrip().startswith("<?xml") or text.lstrip().startswith("<message:"):
+            series = read_sdmx(text, col)
+        else:
+            series = _read_csv(text, col)
+    col.raise_if_errors()
+    wanted = [normalise_id(s) for s in source_ids]
+    if wanted:
+        present = {s.source_id for s in series}
+        for sid in wanted:
+            if sid not in present:
+                ids = ", ".join(sorted(str(p) for p in present if p)) or "none"
+                col.error(
+                    f"--source-id {sid}: no such series in this file (idBanks present: {ids})"
+                )
+        series = [s for s in series if s.source_id in wanted]
+    for s in series:
+        col.problems.extend(s.problems)
+    col.raise_if_errors()
+    if not series:
+        raise col.fail("no series in this file")
+    return series, col.warnings
+
+
+def normalise_id(text: str) -> str:
+    """An idBank typed without its leading zeros (``1763852``) -> ``001763852``."""
+    text = str(text).strip()
+    return text.zfill(9) if text.isdigit() and len(text) < 9 else text
+
+
+def _read_csv(text: str, col: Collector) -> list[ImportedSeries]:
+    rows = split_rows(text, col)
+    if not rows:
+        raise col.fail("empty file: no header and no values")
+    if looks_like_insee(rows):
+        return read_insee_csv(text, col)
+    if looks_simple(rows):
+        return read_simple(text, col)
+    raise col.fail(
+        f"unrecognised layout: first cell {rows[0][1][0]!r}; expected an INSEE download "
+        "(Libellé / idBank ...), an SDMX-ML message, an xlsx export, or a 'period;value' file",
+        rows[0][0],
+    )
