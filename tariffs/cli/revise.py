@@ -1,3 +1,151 @@
-"""Placeholder: this command module is being written; it registers no command yet."""
+"""``tariffs check``, ``tariffs revise`` and ``tariffs history``."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
+from tariffs.errors import OptionError
+from tariffs.periods import parse_month
+from tariffs.report import render
+from tariffs.revision import Result, history, revise
+
+COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "price", "unit",
+           "energy_basis", "indices", "flags", "status"]  # fmt: skip
+
+
+def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
+    """The index store and the contracts, validated against its catalog."""
+    from tariffs.contract import load_contracts
+    from tariffs.series import load_store
+
+    store = load_store(indices_dir)
+    contracts = load_contracts(list(paths) or [Path("contracts")], store.catalog)
+    for c in contracts:
+        for w in c.warnings:
+            warn(w)
+    return contracts, store
+
+
+def month_option(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as exc:
+        raise OptionError(f"{name}: {exc}") from exc
+
+
+def _table_rows(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        shown = dict(r)
+        shown["indices"] = [
+            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}"
+            for i in r["indices"]
+        ]
+        out.append(shown)
+    return out
+
+
+def _num(value) -> str:
+    return "MISSING" if value is None else f"{value:g}"
+
+
+def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool) -> None:
+    rows = result.rows()
+    shown = _table_rows(rows) if fmt in ("table", "csv", "xlsx") else rows
+    emit(render(shown, COLUMNS, fmt, output, json_data=rows, title=title, sheet="prices"))
+    for problem in result.problems:
+        warn(problem)
+    if strict and result.problems:
+        sys.exit(1)
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@indices_option
+@guarded
+def check(paths: tuple[Path, ...], indices_dir: Path) -> None:
+    """Validate contract files and folders against the index catalog (and the catalog itself).
+
+    \b
+    Examples:
+      tariffs check                      # contracts/ against indices/
+      tariffs check contracts/belfort-leon-blum.toml --indices indices
+    """
+    contracts, store = load_inputs(paths, indices_dir)
+    terms = sum(len(c.terms) for c in contracts)
+    click.echo(f"{len(contracts)} contract(s), {terms} term(s): valid against {indices_dir}/catalog.toml "
+               f"({len(store.catalog)} series)")  # fmt: skip
+
+
+@click.command("revise")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@indices_option
+@click.option(
+    "--at",
+    "at",
+    metavar="YYYY-MM",
+    help="Month whose prices in force are wanted (default: each contract's latest revision the indices cover).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Use index values as known on this date (vintages).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a term cannot be computed (missing series or value).",
+)
+@report_options
+@guarded
+def revise_cmd(paths, indices_dir, at, as_of, strict, fmt, output) -> None:
+    """Revised price of every term of every contract, with the index values used.
+
+    \b
+    Examples:
+      tariffs revise                             # contracts/ on indices/
+      tariffs revise contracts/conches.toml --at 2008-01
+      tariffs revise --format json -o prices.json
+      tariffs revise --format xlsx -o prices.xlsx
+    """
+    contracts, store = load_inputs(paths, indices_dir)
+    month = month_option(at, "--at")
+    day = as_of.date() if as_of else None
+    result = revise(contracts, store, at=month, as_of=day)
+    show_result(result, fmt, output, "Revised prices", strict)
+
+
+@click.command("history")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@indices_option
+@click.option(
+    "--from", "start", required=True, metavar="YYYY-MM", help="First month of the window."
+)
+@click.option("--to", "end", required=True, metavar="YYYY-MM", help="Last month of the window.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a term cannot be computed at some date.")
+@report_options
+@guarded
+def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
+    """Coefficient and price at every revision date in a window.
+
+    \b
+    Examples:
+      tariffs history --from 2001-01 --to 2008-12
+      tariffs history contracts/conches.toml --from 2000-01 --to 2012-12 --format csv -o h.csv
+    """
+    first, last = month_option(start, "--from"), month_option(end, "--to")
+    if first > last:
+        raise OptionError(f"--from {start} is after --to {end}")
+    contracts, store = load_inputs(paths, indices_dir)
+    result = history(contracts, store, first, last)
+    show_result(result, fmt, output, f"Revision history {start}..{end}", strict)
+
+
+COMMANDS = [check, revise_cmd, history_cmd]

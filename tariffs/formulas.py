@@ -1,0 +1,122 @@
+"""Contracts flattened into frames: the input of the revision pipeline.
+
+Three frames, built once from validated :class:`tariffs.model.Contract`
+objects (or directly from a portfolio table):
+
+- ``params``: one row per contract (revision schedule, rule, rounding, cap/floor);
+- ``components``: one row per contract × term × component (a plain term is one
+  component named ``""``), with its share, base price, fixed part and base period;
+- ``indices``: one row per contract × term × component × series, with its weight
+  and the base value I0 the contract writes (null when the series gives it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from tariffs.model import Contract
+from tariffs.periods import month_of_date, parse_period
+
+PARAMS_SCHEMA = {
+    "contract": pl.String, "frequency": pl.String, "rev_month": pl.Int64, "start_month": pl.Int64,
+    "end_month": pl.Int64, "rule": pl.String, "lag": pl.Int64, "window": pl.Int64,
+    "kdec": pl.Int64, "pdec": pl.Int64, "rounding": pl.String, "cap": pl.Float64,
+    "floor": pl.Float64, "safeguard": pl.Float64,
+}  # fmt: skip
+COMPONENTS_SCHEMA = {
+    "contract": pl.String, "term": pl.String, "term_order": pl.Int64, "comp": pl.String,
+    "comp_order": pl.Int64, "is_mix": pl.Boolean, "share": pl.Float64, "base_price": pl.Float64,
+    "fixed": pl.Float64, "base_period": pl.String, "base_month": pl.Int64, "base_span": pl.Int64,
+    "unit": pl.String, "energy_basis": pl.String,
+}  # fmt: skip
+INDICES_SCHEMA = {
+    "contract": pl.String, "term": pl.String, "comp": pl.String, "series": pl.String,
+    "index_order": pl.Int64, "weight": pl.Float64, "base_value": pl.Float64, "base_value_decimals": pl.Int64,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Formulas:
+    params: pl.DataFrame
+    components: pl.DataFrame
+    indices: pl.DataFrame
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def base_month_span(base_period: str) -> tuple[int, int]:
+    """First month index and number of months of a base period (month or quarter)."""
+    freq, idx = parse_period(base_period)
+    return (idx, 1) if freq == "monthly" else (idx * 3, 3)
+
+
+def formulas_of(contracts: list[Contract]) -> Formulas:
+    """Flatten contracts into the three frames of the pipeline."""
+    params, components, indices = [], [], []
+    for c in contracts:
+        r = c.revision
+        params.append({
+            "contract": c.id, "frequency": r.frequency, "rev_month": r.month,
+            "start_month": month_of_date(c.start),
+            "end_month": month_of_date(c.end) if c.end else None,
+            "rule": r.index_rule, "lag": r.lag_months, "window": r.window_months,
+            "kdec": r.coefficient_decimals, "pdec": r.price_decimals, "rounding": r.rounding,
+            "cap": _f(r.cap), "floor": _f(r.floor), "safeguard": _f(r.safeguard),
+        })  # fmt: skip
+        for t_order, term in enumerate(c.terms):
+            base_month, span = base_month_span(term.base_period)
+            for c_order, comp in enumerate(term.components):
+                name = comp.name or ""
+                components.append({
+                    "contract": c.id, "term": term.code, "term_order": t_order, "comp": name,
+                    "comp_order": c_order, "is_mix": term.is_mix, "share": float(comp.share),
+                    "base_price": float(comp.base_price), "fixed": float(comp.fixed),
+                    "base_period": term.base_period, "base_month": base_month, "base_span": span,
+                    "unit": term.unit, "energy_basis": term.energy_basis,
+                })  # fmt: skip
+                for i_order, ref in enumerate(comp.indices):
+                    indices.append({
+                        "contract": c.id, "term": term.code, "comp": name, "series": ref.series,
+                        "index_order": i_order, "weight": float(ref.weight),
+                        "base_value": _f(ref.base_value),
+                        "base_value_decimals": _decimals(str(ref.base_value)) if ref.base_value is not None else None,
+                    })  # fmt: skip
+    return Formulas(
+        params=pl.DataFrame(params, schema=PARAMS_SCHEMA),
+        components=pl.DataFrame(components, schema=COMPONENTS_SCHEMA),
+        indices=pl.DataFrame(indices, schema=INDICES_SCHEMA),
+    )
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def revision_months(params: pl.DataFrame, first: int, last: int) -> pl.DataFrame:
+    """Every revision date (month index) of every contract within ``[first, last]``.
+
+    Notes
+    -----
+    A contract is revised from its start month to its end month: every month
+    (``monthly``), every third month counted from the revision month
+    (``quarterly``), or in the revision month of each year (``yearly``). The
+    start month itself is a revision date when it falls on the schedule.
+    """
+    lo = pl.max_horizontal(pl.col("start_month"), pl.lit(first))
+    hi = pl.min_horizontal(pl.col("end_month").fill_null(last), pl.lit(last))
+    frame = params.select("contract", "frequency", "rev_month", lo.alias("lo"), hi.alias("hi"))
+    frame = frame.filter(pl.col("lo") <= pl.col("hi"))
+    months = frame.with_columns(pl.int_ranges("lo", pl.col("hi") + 1).alias("at")).explode("at")
+    phase = (pl.col("at") - (pl.col("rev_month") - 1)) % 12
+    keep = (
+        pl.when(pl.col("frequency") == "monthly").then(True)
+        .when(pl.col("frequency") == "quarterly").then(phase % 3 == 0)
+        .otherwise(phase == 0)
+    )  # fmt: skip
+    return months.filter(keep & pl.col("at").is_not_null()).select(
+        "contract", pl.col("at").cast(pl.Int64)
+    )
