@@ -1,0 +1,247 @@
+"""Read an operator's invoice lines (CSV, XLSX or Parquet) into a lazy polars frame.
+
+The reader is the edge: it finds the separator and the decimal mark, renames
+the columns to our names once, keeps the file's line number of every row
+(header = line 1) and turns every value into its type without dropping a row.
+A value that cannot be read becomes null and the row gets a ``problem``
+message naming the column and the text found: such a row is *blocked* by the
+audit, reported with its line number, never silently skipped.
+
+Notes
+-----
+Columns (INTERFACE.md): required ``contract, term, period, quantity,
+unit_price, amount_excl_vat``; optional ``invoice, line, quantity_unit,
+energy_basis, coefficient, vat_rate, amount_incl_vat, invoice_date`` and
+``index:<SERIES>`` / ``base_index:<SERIES>``. Numbers may use a decimal point
+or a decimal comma (``1 234,56``); a VAT rate may be written ``0.2``, ``20``
+or ``20 %``. Line numbers assume one record per physical line (no quoted
+newlines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from tariffs.errors import InvoiceError, Problem
+
+REQUIRED = ("contract", "term", "period", "quantity", "unit_price", "amount_excl_vat")
+OPTIONAL = (
+    "invoice", "line", "quantity_unit", "energy_basis", "coefficient",
+    "vat_rate", "amount_incl_vat", "invoice_date",
+)  # fmt: skip
+NUMBERS = (
+    "quantity",
+    "unit_price",
+    "amount_excl_vat",
+    "coefficient",
+    "vat_rate",
+    "amount_incl_vat",
+)
+INDEX_PREFIXES = ("index:", "base_index:")
+
+#: quantity units -> (factor to MWh, energy basis written in the unit or None)
+QUANTITY_UNITS = {"mwh": 1.0, "kwh": 0.001, "gwh": 1000.0, "gj": 1 / 3.6}
+
+
+@dataclass
+class Invoices:
+    """The invoice lines of one file, typed, with their line numbers (``row``)."""
+
+    path: str
+    frame: pl.LazyFrame
+    columns: list[str]
+    index_columns: list[str] = field(default_factory=list)
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+
+def read_invoices(path: Path) -> Invoices:
+    """Read ``path`` (``.csv``/``.txt``, ``.xlsx`` or ``.parquet``) lazily; see the module Notes.
+
+    Raises :class:`InvoiceError` when the file cannot be read or lacks a
+    required column (all missing columns reported together, at line 1).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvoiceError(problems=[Problem(str(path), "", "invoice file not found")])
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            raw = _scan_xlsx(path)
+        elif suffix == ".parquet":
+            raw = pl.scan_parquet(path)
+            raw = raw.select(pl.all().cast(pl.String))
+        else:
+            raw = _scan_csv(path)
+        names = raw.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise InvoiceError(
+            problems=[Problem(str(path), "", f"not a readable invoice file: {exc}")]
+        ) from exc
+    renames = {n: _canonical(n) for n in names}
+    raw = raw.rename(renames)
+    columns = list(renames.values())
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InvoiceError(
+            problems=[
+                Problem(
+                    str(path), c, f"missing required column; the file has: {', '.join(columns)}", 1
+                )
+                for c in missing
+            ]
+        )
+    index_columns = [c for c in columns if c.startswith(INDEX_PREFIXES)]
+    frame = _typed(raw.with_row_index("row", offset=2), columns, index_columns)
+    return Invoices(str(path), frame, columns, index_columns)
+
+
+def _canonical(name: str) -> str:
+    name = name.strip().lstrip("\ufeff")
+    for prefix in INDEX_PREFIXES:
+        if name.lower().startswith(prefix):
+            return prefix + name[len(prefix) :].strip()
+    return name.lower().replace(" ", "_")
+
+
+def _scan_csv(path: Path) -> pl.LazyFrame:
+    with open(path, "rb") as handle:
+        head = handle.readline().decode("utf-8", errors="replace")
+    separator = max((";", ",", "\t"), key=head.count)
+    return pl.scan_csv(
+        path, separator=separator, infer_schema=False, encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+    )  # fmt: skip
+
+
+def _scan_xlsx(path: Path) -> pl.LazyFrame:
+    """The first sheet, every cell as text; sheet row numbers equal file line numbers."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = [str(h) if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))]
+    data: dict[str, list] = {h: [] for h in header}
+    for values in rows:
+        for h, v in zip(header, values, strict=False):
+            data[h].append(None if v is None else _cell_text(v))
+        for h in header[len(values) :]:
+            data[h].append(None)
+    book.close()
+    return pl.DataFrame(data, schema={h: pl.String for h in header}).lazy()
+
+
+def _cell_text(value: object) -> str:
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def number(column: str) -> pl.Expr:
+    """Text -> Float64 accepting ``1234.5``, ``1 234,5``, ``1.234,5``, ``1,234.5``, ``20 %``."""
+    s = pl.col(column).str.replace_all(r"[\s\u00a0\u202f%€]", "")
+    both = s.str.contains(r"\.") & s.str.contains(",")
+    comma_last = s.str.contains(r"\.[^,]*,[^.]*$")
+    text = (
+        pl.when(both & comma_last)
+        .then(s.str.replace_all(r"\.", "").str.replace(",", ".", literal=True))
+        .when(both)
+        .then(s.str.replace_all(",", "", literal=True))
+        .otherwise(s.str.replace(",", ".", literal=True))
+    )
+    return pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
+
+
+def _typed(raw: pl.LazyFrame, columns: list[str], index_columns: list[str]) -> pl.LazyFrame:
+    """Typed columns plus ``month`` (month index) and ``problem`` (null when the row reads)."""
+    for c in OPTIONAL:
+        if c not in columns:
+            raw = raw.with_columns(pl.lit(None, pl.String).alias(c))
+    text = [
+        pl.col(c).str.strip_chars().alias(c)
+        for c in ("contract", "term", "period", "invoice", "line")
+    ]
+    raw = raw.with_columns(
+        *text, *[pl.col(c).str.strip_chars().alias(f"_{c}") for c in NUMBERS + tuple(index_columns)]
+    )
+    period = pl.col("period").str.extract_groups(r"^(\d{4})-(0[1-9]|1[0-2])$")
+    year = period.struct.field("1").cast(pl.Int64)
+    month = period.struct.field("2").cast(pl.Int64)
+    unit = pl.col("quantity_unit").str.strip_chars().str.to_lowercase().fill_null("mwh")
+    unit_base = unit.str.extract(r"^([a-z]+)")
+    basis_in_unit = unit.str.extract(r"(pci|pcs|useful|utile)$")
+    frame = raw.with_columns(
+        *[number(f"_{c}").alias(c) for c in NUMBERS + tuple(index_columns)],
+        (year * 12 + month - 1).alias("month"),
+        unit_base.replace_strict(QUANTITY_UNITS, default=None, return_dtype=pl.Float64).alias(
+            "mwh_per_unit"
+        ),
+        pl.coalesce(
+            pl.col("energy_basis").str.strip_chars(),
+            basis_in_unit.replace({"pci": "PCI", "pcs": "PCS", "utile": "useful"}),
+        ).alias("billed_basis"),
+        _date(pl.col("invoice_date")).alias("invoice_date"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("vat_rate") > 1)
+        .then(pl.col("vat_rate") / 100)
+        .otherwise(pl.col("vat_rate"))
+        .alias("vat_rate")
+    )
+    return frame.with_columns(_problem(index_columns).alias("problem")).drop(
+        [f"_{c}" for c in NUMBERS + tuple(index_columns)]
+    )
+
+
+def _date(expr: pl.Expr) -> pl.Expr:
+    text = expr.str.strip_chars()
+    return pl.coalesce(
+        text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+        text.str.to_date("%d/%m/%Y", strict=False),
+    )
+
+
+def _problem(index_columns: list[str]) -> pl.Expr:
+    """One message per unreadable value of the row, joined with ``; `` (null: row is readable)."""
+    checks = [
+        pl.when(pl.col(c).is_null() | (pl.col(c) == "")).then(pl.lit(f"{c}: missing value"))
+        for c in ("contract", "term")
+    ]
+    checks.append(
+        pl.when(pl.col("month").is_null()).then(
+            pl.format("period: expected a month YYYY-MM, got '{}'", pl.col("period").fill_null(""))
+        )
+    )
+    for c in REQUIRED[3:]:
+        checks.append(
+            pl.when(pl.col(c).is_null()).then(
+                pl.format(f"{c}: expected a number, got '{{}}'", pl.col(f"_{c}").fill_null(""))
+            )
+        )
+    for c in NUMBERS[3:] + tuple(index_columns):
+        checks.append(
+            pl.when(pl.col(c).is_null() & (pl.col(f"_{c}").fill_null("") != "")).then(
+                pl.format(f"{c}: expected a number, got '{{}}'", pl.col(f"_{c}"))
+            )
+        )
+    checks.append(
+        pl.when(pl.col("mwh_per_unit").is_null()).then(
+            pl.format("quantity_unit: expected MWh, kWh, GWh or GJ (optionally _PCI/_PCS/_useful), got '{}'",
+                      pl.col("quantity_unit"))
+        )
+    )  # fmt: skip
+    checks.append(
+        pl.when(
+            pl.col("billed_basis").is_not_null()
+            & ~pl.col("billed_basis").is_in(["useful", "PCI", "PCS"])
+        ).then(
+            pl.format("energy_basis: expected useful, PCI or PCS, got '{}'", pl.col("billed_basis"))
+        )
+    )
+    return pl.concat_str(checks, separator="; ", ignore_nulls=True).replace("", None)
