@@ -86,7 +86,8 @@ _DEFINITIONS = {
 _PREFIXED = {"kWh": "0.001 * {}", "GJ": "{} / 3.6"}  # 1 GJ = 1/3.6 MWh
 _FUEL_OF_NODE = {"t": "wood", "L": "fuel-oil", "m3": "gas"}
 _BASIS_OF_NODE = {"MWh_PCS": "PCS", "MWh_PCI": "PCI", "MWh_useful": "useful"}
-_LEVEL = {"PCS": 0, "PCI": 1, "useful": 2}
+_LEVEL = {"PCS": 0, "PCI": 1, "useful": 2, None: -1}
+_NATIVE_BASIS = {**_BASIS_OF_NODE, "t": "PCI", "L": "PCI", "m3": "PCS", "MWh": None}
 
 
 @cache
@@ -244,6 +245,7 @@ class Conversion:
     from_unit: str
     factor: float  # amount in `to` units per amount in `from` units
     steps: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # parameters given but not needed
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,21 @@ def conversion(
     result = amount / factor if source.price else amount * factor
     if source.price and factor != 1:
         steps.append(f"price per {target.quantity} = price per {source.quantity} / {factor:.10g}")
-    return Conversion(result, target.text, amount, source.text, factor, steps)
+    unused = _unused(source, target, params)
+    return Conversion(result, target.text, amount, source.text, factor, steps, unused)
+
+
+def _unused(source: Unit, target: Unit, params: Parameters) -> list[str]:
+    """Names of the parameters given that this conversion does not need (for a warning)."""
+    nodes = {source.node, target.node}
+    levels = {_LEVEL[_NATIVE_BASIS[n]] for n in nodes} if len(nodes) > 1 else set()
+    needed = {
+        "fuel": bool(nodes & set(_FUEL_OF_NODE)) or (0 in levels and len(levels) > 1),
+        "moisture": "t" in nodes,
+        "efficiency": 2 in levels and len(levels) > 1,
+        "pcs_kwh_per_m3": "m3" in nodes,
+    }
+    return [name for name, need in needed.items() if getattr(params, name) is not None and not need]
 
 
 def _parameters(fuel, moisture, efficiency, pcs_kwh_per_m3) -> Parameters:

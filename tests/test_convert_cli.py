@@ -118,3 +118,10 @@ def test_help_has_examples():
     assert result.exit_code == 0
     assert "Examples:" in result.output
     assert "tariffs convert 1 t --to MWh_PCI --fuel wood --moisture 30%" in result.output
+
+
+def test_unused_parameter_is_warned_on_stderr_only():
+    result = run("1", "MWh_PCI", "--to", "MWh_useful", "--efficiency", "0.8", "--moisture", "0.3")
+    assert result.exit_code == 0
+    assert result.stdout == "0.8\n"
+    assert "warning: --moisture is not used" in result.stderr

@@ -257,3 +257,18 @@ def test_changing_basis_without_parameters_is_always_refused(source, target):
     else:
         with pytest.raises(UnitError, match="needs --|different fuels"):
             convert(1.0, source, target)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "unused"),
+    [
+        ("MWh_PCI", "GJ_PCI", ["fuel", "moisture", "efficiency", "pcs_kwh_per_m3"]),
+        ("MWh_PCS", "MWh_useful", ["moisture", "pcs_kwh_per_m3"]),
+        ("m3", "MWh_PCS", ["moisture", "efficiency"]),
+        ("EUR/MWh_useful", "EUR/MWh_PCI", ["fuel", "moisture", "pcs_kwh_per_m3"]),
+    ],
+)
+def test_parameters_given_but_not_needed_are_reported(source, target, unused):
+    params = {"moisture": 0.3, "efficiency": 0.8, "pcs_kwh_per_m3": 11.0}
+    result = conversion(1, source, target, fuel="gas", **params)
+    assert result.unused == unused

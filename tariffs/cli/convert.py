@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tariffs import units
-from tariffs.cli.common import emit, guarded
+from tariffs.cli.common import emit, guarded, warn
 from tariffs.report import FORMATS, atomic_write_text, render
 
 COLUMNS = ("value", "unit", "from_value", "from_unit", "steps")
@@ -59,6 +59,8 @@ def convert(value, unit, to_unit, fuel, moisture, efficiency, pcs_kwh_per_m3, fm
         value, unit, to_unit, fuel=fuel, moisture=moisture,
         efficiency=efficiency, pcs_kwh_per_m3=pcs_kwh_per_m3,
     )  # fmt: skip
+    for name in result.unused:
+        warn(f"--{name.replace('_', '-')} is not used by a conversion from {unit} to {to_unit}")
     row = {
         "value": _rounded(result.value), "unit": result.unit,
         "from_value": result.from_value, "from_unit": result.from_unit, "steps": result.steps,
