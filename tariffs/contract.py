@@ -665,7 +665,7 @@ def contract_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
                 seen.add(file.resolve())
                 files.append(file)
     if not paths:
-        problems.append(Problem("", "", "no contract file given"))
+        problems.append(Problem("(command line)", "", "no contract file or folder given"))
     return files, problems
 
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tariffs.contract import load_contract, load_contracts
 from tariffs.errors import ContractError
@@ -96,7 +98,150 @@ def test_folder_loads_sorted_and_ids_are_unique(catalog):
     assert [c.id for c in contracts] == ["wood-network-mix", "belfort-leon-blum"]
 
 
-def test_missing_file_is_a_contract_error_naming_it(tmp_path):
+def _expected(path: Path) -> list[str]:
+    """The ``# expect: FILE:LINE: key: message`` lines a broken fixture declares."""
+    text = path.read_text(encoding="utf-8")
+    return [
+        line.removeprefix("# expect: ").replace("FILE", str(path), 1)
+        for line in text.splitlines()
+        if line.startswith("# expect: ")
+    ]
+
+
+def _errors(paths, catalog=None) -> list[str]:
     with pytest.raises(ContractError) as caught:
-        load_contracts([tmp_path / "nope.toml"])
-    assert caught.value.lines() == [f"{tmp_path / 'nope.toml'}: no such file or folder"]
+        load_contracts(paths, catalog)
+    return caught.value.lines()
+
+
+@pytest.mark.parametrize("path", sorted(BROKEN.glob("*.toml")), ids=lambda p: p.stem)
+def test_broken_fixture_gives_exactly_its_messages(path, catalog):
+    """One fixture per loader error: the message names the file, the line and the key path."""
+    expected = _expected(path)
+    assert expected, f"{path.name} declares no '# expect:' line"
+    assert sorted(_errors([path], catalog)) == sorted(expected)
+
+
+def test_there_is_a_broken_fixture_per_error_kind():
+    assert len(list(BROKEN.glob("*.toml"))) >= 70
+
+
+def test_three_different_errors_are_reported_together(tmp_path):
+    text = (VALID / "plain.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "belfort-leon-blum"', 'id = "Belfort"')
+    text = text.replace('frequency = "yearly"', 'frequency = "annual"')
+    text = text.replace("weight = 0.48", "weight = 1.4")
+    path = tmp_path / "three.toml"
+    path.write_text(text, encoding="utf-8")
+    errors = _errors([path])
+    assert [e.split(": ")[:2] for e in errors] == [
+        [f"{path}:2", "id"],
+        [f"{path}:14", "revision.frequency"],
+        [f"{path}:41", "terms[0].indices[1].weight"],
+    ]
+    assert errors[2].endswith("expected a number in [0, 1], got 1.4")
+
+
+def test_problems_of_several_files_are_collected(tmp_path, catalog):
+    errors = _errors(
+        [BROKEN / "negative-price.toml", VALID, BROKEN / "unknown-series.toml"], catalog
+    )
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{BROKEN / 'negative-price.toml'}:16: terms[0].base_price: ")
+    assert errors[1].startswith(
+        f"{BROKEN / 'unknown-series.toml'}:20: terms[0].indices[0].series: "
+    )
+
+
+def test_duplicate_id_across_files_names_both(tmp_path):
+    text = (VALID / "plain.toml").read_text(encoding="utf-8")
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text, encoding="utf-8")
+    errors = _errors([tmp_path])
+    assert errors == [
+        f"{tmp_path / 'b.toml'}:2: id: duplicate id 'belfort-leon-blum': also the id of "
+        f"{tmp_path / 'a.toml'}"
+    ]
+
+
+def test_same_file_given_twice_is_loaded_once():
+    contracts = load_contracts([VALID / "plain.toml", VALID])
+    assert [c.id for c in contracts] == ["belfort-leon-blum", "wood-network-mix"]
+
+
+def test_empty_folder_missing_path_and_no_path_are_errors(tmp_path):
+    assert _errors([tmp_path]) == [f"{tmp_path}: no contract file (*.toml) in this folder"]
+    assert _errors([tmp_path / "nope.toml"]) == [
+        f"{tmp_path / 'nope.toml'}: no such file or folder"
+    ]
+    assert _errors([]) == ["(command line): no contract file or folder given"]
+
+
+def test_file_not_utf8_is_reported(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('title = "Chaufferie Léon Blum"\n'.encode("latin-1"))
+    [error] = _errors([path])
+    assert error.startswith(f"{path}: not UTF-8 text")
+
+
+def test_without_catalog_series_are_not_checked():
+    contract = load_contract(BROKEN / "unknown-series.toml")
+    assert contract.series_ids() == {"FDO", "TR-LD"}
+
+
+def test_window_months_with_lag_rule_is_a_warning_and_ignored(tmp_path):
+    text = (VALID / "plain.toml").read_text(encoding="utf-8")
+    path = tmp_path / "w.toml"
+    path.write_text(text.replace("lag_months = 3", "lag_months = 3\nwindow_months = 6"), "utf-8")
+    contract = load_contract(path)
+    assert contract.revision.window_months == 1
+    assert f"{path}:17: revision.window_months: warning: only used with" in contract.warnings[0]
+
+
+def _plain(fixed: str, weights: list[str]) -> str:
+    indices = "".join(
+        f'[[terms.indices]]\nseries = "S{i}"\nweight = {w}\n' for i, w in enumerate(weights)
+    )
+    return (
+        'id = "p"\ntitle = "t"\nstart = 2001-01-01\n[revision]\nfrequency = "monthly"\n'
+        '[[terms]]\ncode = "P2"\nunit = "EUR/year"\nbase_period = "2000-Q4"\n'
+        f"base_price = 100\nfixed = {fixed}\n{indices}"
+    )
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=6))
+def test_any_weights_summing_to_one_are_accepted(tmp_path, parts):
+    """Weights in ten-thousandths summing to 1 with the fixed share: accepted, exactly."""
+    total = sum(parts) or 1
+    weights = [Decimal(p * 10_000 // total) / 10_000 for p in parts]
+    fixed = 1 - sum(weights)
+    path = tmp_path / "p.toml"
+    path.write_text(_plain(str(fixed), [str(w) for w in weights]), encoding="utf-8")
+    [component] = load_contract(path).terms[0].components
+    assert component.fixed + sum(ref.weight for ref in component.indices) == 1
+    assert [ref.weight for ref in component.indices] == weights
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=6), st.integers(1, 1000))
+def test_weights_off_by_more_than_tolerance_are_refused(tmp_path, parts, off):
+    total = sum(parts)
+    weights = [Decimal(p * 10_000 // total) / 10_000 for p in parts]
+    fixed = 1 - sum(weights) + Decimal(off) / 10**8
+    path = tmp_path / "p.toml"
+    path.write_text(_plain(str(fixed), [str(w) for w in weights]), encoding="utf-8")
+    [error] = _errors([path])
+    assert f"{path}:6: terms[0]: fixed + sum of weights must be 1, got " in error
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_gives_a_contract_or_a_contract_error(tmp_path, text):
+    """Never a traceback: garbage is a ContractError naming the file."""
+    path = tmp_path / "g.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_contract(path)
+    except ContractError as exc:
+        assert exc.lines() and all(line.startswith(str(path)) for line in exc.lines())
