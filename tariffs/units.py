@@ -364,8 +364,11 @@ def _parameters(fuel, moisture, efficiency, pcs_kwh_per_m3) -> Parameters:
 
 
 def _positive(value) -> float:
-    number = _number(value, "pcs-kwh-per-m3")
-    if number <= 0:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UnitError(f"--pcs-kwh-per-m3 must be a number, got {value!r}") from None
+    if not (isfinite(number) and number > 0):
         raise UnitError(f"--pcs-kwh-per-m3 must be positive, got {value}")
     return number
 

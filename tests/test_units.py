@@ -130,6 +130,7 @@ def test_conversion_lists_its_steps():
             {"fuel": "gas", "pcs_kwh_per_m3": 0},
             "--pcs-kwh-per-m3 must be positive",
         ),
+        ("m3", "MWh_PCS", {"fuel": "gas", "pcs_kwh_per_m3": "11%"}, "must be a number"),
         ("MWh_XYZ", "MWh_PCI", {}, "unknown unit 'MWh_XYZ'"),
         ("MWh_PCI", "EUR/EUR", {}, "unknown unit 'EUR/EUR'"),
     ],
