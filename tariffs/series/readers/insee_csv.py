@@ -127,17 +127,17 @@ def _by_rows(rows: list[tuple[int, list[str]]], col: Collector) -> list[Imported
     )
     if not groups:
         raise col.fail("no value column found in the header", rows[0][0])
+    needed = (
+        max(c for g in groups for c in (g.value_col, g.code_col, g.jo_col) if c is not None) + 1
+    )
     for line, cells in rows[start:]:
         if not is_period(cells[0]):
             col.error(
                 f"expected a period YYYY-MM or YYYY-Tn in the first column, got {cells[0]!r}", line
             )
             continue
-        if len(cells) < groups[-1].value_col + 1:
-            col.error(
-                f"expected at least {groups[-1].value_col + 1} fields, got {len(cells)} (truncated line?)",
-                line,
-            )
+        if len(cells) < needed:
+            col.error(f"expected {needed} fields, got {len(cells)} (truncated line?)", line)
             continue
         for g in groups:
             g.rows.append(
