@@ -389,7 +389,15 @@ def revise(
     """
     formulas = formulas_of(contracts)
     last = at if at is not None else (today if today is not None else _this_month())
+    notes = _not_in_force(formulas.params, last, explicit=at is not None)
     dates = revision_months(formulas.params, 0, last)
+    if at is not None:
+        dates = dates.join(
+            formulas.params.filter(
+                pl.col("end_month").is_null() | (pl.col("end_month") >= at)
+            ).select("contract"),
+            on="contract",
+        )
     # two latest dates per contract: the second one only serves the safeguard comparison
     dates = (
         dates.sort("at")
@@ -413,7 +421,27 @@ def revise(
         best = frame.group_by("contract").agg(pl.col("at").max())
     frame = frame.join(best, on=["contract", "at"], how="semi")
     trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=_problems(trace, store))
+    return Result(frame=frame, trace=trace, problems=notes + _problems(trace, store))
+
+
+def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]:
+    """Messages for contracts with no price in force in ``month``."""
+    notes = []
+    for r in params.iter_rows(named=True):
+        when = month_name(month)
+        if r["start_month"] > month:
+            notes.append(
+                f"{r['contract']}: starts in {month_name(r['start_month'])}: no price in force in {when}"
+            )
+        elif explicit and r["end_month"] is not None and r["end_month"] < month:
+            notes.append(
+                f"{r['contract']}: ended in {month_name(r['end_month'])}: no price in force in {when}"
+            )
+    return notes
+
+
+def month_name(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def _this_month() -> int:
