@@ -245,3 +245,21 @@ def test_any_text_gives_a_contract_or_a_contract_error(tmp_path, text):
         load_contract(path)
     except ContractError as exc:
         assert exc.lines() and all(line.startswith(str(path)) for line in exc.lines())
+
+
+def test_lines_inside_multiline_arrays_and_strings(tmp_path):
+    """Keys in multi-line strings are not keys; ``{...}`` lines of an array are numbered."""
+    path = tmp_path / "edge.toml"
+    path.write_text(
+        'id = "edge"\ntitle = "Edge"\nsource = """\nkind = "nonsense"\n[revision]\n"""\n'
+        'start = 2000-01-01\nrevision.frequency = "monthly"\n"revision".month = 13\n\n'
+        '[[terms]]\ncode = "P2"\nunit = "EUR/year"\nbase_period = "2000-T1"\nbase_price = 10\n'
+        "fixed = 0.2\nindices = [\n"
+        '  { series = "A", weight = 0.5 },   # comment [\n'
+        '  { series = "B", weight = 1.3 },\n]\n',
+        encoding="utf-8",
+    )
+    assert _errors([path]) == [
+        f"{path}:9: revision.month: expected an integer in [1, 12], got 13",
+        f"{path}:19: terms[0].indices[1].weight: expected a number in [0, 1], got 1.3",
+    ]
