@@ -26,7 +26,7 @@ def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
     contracts = load_contracts(list(paths) or [Path("contracts")], store.catalog)
     for c in contracts:
         for w in c.warnings:
-            warn(w)
+            click.echo(w, err=True)  # already formatted as path:line: key: warning: ...
     return contracts, store
 
 
