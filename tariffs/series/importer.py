@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -72,11 +72,20 @@ def import_files(
     series_id: str | None = None,
     published: date | None = None,
     today: date | None = None,
+    undated: bool = False,
+    select: Callable[[ImportedSeries], bool] | None = None,
 ) -> ImportReport:
-    """Read ``paths`` and merge their series into the store at ``root`` (created if missing)."""
+    """Read ``paths`` and merge their series into the store at ``root`` (created if missing).
+
+    ``undated`` leaves rows without a JO date undated (known on any date) instead
+    of dating them; for transcriptions whose publication dates are unknown.
+    ``select`` keeps only the series it accepts (e.g. one base of a transcription).
+    """
     root = Path(root)
     today = today or date.today()
     imported, warnings, errors = _read_all(paths, source_ids)
+    if select is not None:
+        imported = [s for s in imported if select(s)]
     if errors:
         raise ImportFormatError(problems=errors)
     if series_id is not None and len(imported) != 1:
@@ -95,7 +104,7 @@ def import_files(
         info = store.catalog.get(sid)
         is_new = info is None or info.file is None
         file_name = info.file if info and info.file else f"{_file_stem(sid)}.csv"
-        new = _dated(series, published, today)
+        new = series.frame if undated else _dated(series, published, today)
         old = current.get(sid)
         if old is None:
             old = store.values.filter(pl.col("series") == sid).drop("series")
