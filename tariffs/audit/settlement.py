@@ -26,9 +26,14 @@ cent. Source: DOMAIN.md (MCI/MTI contracts; the Belfort and Angers cases).
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
 
+from tariffs.errors import InvoiceError, Problem
 from tariffs.model import Settlement
 
 CENT = Decimal("0.01")
@@ -109,3 +114,72 @@ def check_billed(
             f"{result.kind} of {result.amount_eur} EUR due, {billed_eur} EUR billed"
         ),
     }
+
+
+SEASON_FIELDS = (
+    "contract",
+    "season",
+    "actual_dju",
+    "metered_mwh",
+    "price_eur_per_mwh",
+    "billed_eur",
+)
+
+
+def read_seasons(path: Path) -> list[dict]:
+    """A settlement file: ``contract,season,actual_dju,metered_mwh[,price_eur_per_mwh][,billed_eur]``.
+
+    ``season`` is ``YYYY-YYYY`` (heating season, October to May). Numbers may
+    use a decimal comma in a semicolon-separated file. Problems are reported
+    together with their line numbers.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    head = text.split("\n", 1)[0]
+    separator = ";" if head.count(";") > head.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=separator)
+    problems: list[Problem] = []
+    for column in ("contract", "actual_dju", "metered_mwh"):
+        if column not in (reader.fieldnames or []):
+            problems.append(Problem(str(path), column, "missing required column", 1))
+    if problems:
+        raise InvoiceError(problems=problems)
+    seasons = []
+    for line, row in enumerate(reader, start=2):
+        season = {
+            "contract": (row.get("contract") or "").strip(),
+            "season": (row.get("season") or "").strip() or None,
+        }
+        for key in SEASON_FIELDS[2:]:
+            season[key] = _decimal(
+                path, line, key, row.get(key), problems, key in ("actual_dju", "metered_mwh")
+            )
+        if season["season"] and not SEASON_RE.match(season["season"]):
+            problems.append(
+                Problem(str(path), "season", f"expected YYYY-YYYY, got {season['season']!r}", line)
+            )
+        season["line"] = line
+        seasons.append(season)
+    if problems:
+        raise InvoiceError(problems=problems)
+    return seasons
+
+
+SEASON_RE = re.compile(r"^\d{4}-\d{4}$")
+
+
+def _decimal(path, line, key, text, problems, required) -> Decimal | None:
+    text = (text or "").strip().replace(" ", "").replace(",", ".")
+    if not text:
+        if required:
+            problems.append(Problem(str(path), key, "missing value", line))
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        problems.append(Problem(str(path), key, f"expected a number, got {text!r}", line))
+        return None
+
+
+def season_end_month(season: str) -> int:
+    """``2003-2004`` -> month index of May 2004 (end of the heating season)."""
+    return int(season[5:9]) * 12 + 4
