@@ -8,7 +8,8 @@ Rules (INTERFACE.md ``[revision].index_rule``):
   ``at - lag_months`` (a quarterly series counts once per month it covers); the
   base value is the same mean ending at the base period;
 - ``latest-published``: the last period whose value was published on or before
-  the first day of the revision month, as known on that day (vintages).
+  the first day of the revision month, as known on that day (vintages); a value
+  without a publication date counts as published once its period has ended.
 
 A needed value that is not in the store leaves ``value`` null; the caller
 reports it as missing, never guesses.
@@ -125,7 +126,14 @@ def pick_latest(
         if as_of is not None:
             day = min(day, as_of)
         known = store.resolved(as_of=day)
-        known = known.filter(pl.col("published").is_null() | (pl.col("published") <= day))
+        # a period is only known once it has ended: never a period at or after the revision month
+        ended = (
+            pl.when(pl.col("frequency") == "quarterly")
+            .then(pl.col("key") * 3 + 2)
+            .otherwise(pl.col("key"))
+            < at
+        )
+        known = known.filter((pl.col("published").is_null() | (pl.col("published") <= day)) & ended)
         last = known.sort("key").group_by("series").agg(pl.all().last())
         rows = wanted.filter(pl.col("at") == at).join(last, on="series", how="left")
         parts.append(rows)

@@ -202,3 +202,12 @@ def test_exact_tie_is_rounded_half_up_not_by_float_error():
     assert one(revise([c], store, at=M("2021-01")))["coefficient"] == 1.0001
     c = plain_contract("c", 100, 0.5, [("I", 0.5)], kdec=4, rounding="half-even")
     assert one(revise([c], store, at=M("2021-01")))["coefficient"] == 1.0
+
+
+def test_latest_published_undated_values_count_only_once_their_period_ended():
+    store = memory_store(
+        {"I": [("2020-01", 100), ("2020-12", 110), ("2021-01", 120), ("2021-06", 130)]}
+    )
+    c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
+    row = one(revise([c], store, at=M("2021-01")))
+    assert row["indices"][0]["period"] == "2020-12"
