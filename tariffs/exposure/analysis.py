@@ -1,0 +1,316 @@
+"""``exposure()``: oil weight, history statistics and shocks of every term of every contract.
+
+Notes
+-----
+- Direct oil weight of a unit = ``Σ_i w_i × oil_share_i`` (catalog ``oil_share``;
+  a series without one counts 0 and is named in the notes).
+- Window: ``[first, last]`` in months. By default, the longest window every
+  series with data (and the oil reference) covers. A series with data that does
+  not cover a given window is an error; a series declared without data leaves
+  the history figures of the units using it null, with a note naming it.
+- Statistics and shocks: tariffs.exposure.stats and tariffs.exposure.shocks.
+- Rows are ranked by the direct oil weight of their term (largest first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tariffs.errors import MissingIndexError, OptionError
+from tariffs.exposure import stats
+from tariffs.exposure.paths import (
+    UNIT,
+    engine_run,
+    items_of,
+    month_values,
+    monthly_path,
+    units_of,
+)
+from tariffs.exposure.shocks import Shock, check_shocks, per_dwelling_year
+from tariffs.formulas import formulas_of
+from tariffs.model import Contract
+from tariffs.periods import format_month
+from tariffs.series import IndexStore
+
+DEFAULT_REFERENCE = "BRENT-EUR"
+
+
+@dataclass
+class ExposureReport:
+    """Rows of INTERFACE.md "JSON of exposure", the monthly K paths, the oil reference and notes."""
+
+    rows: list[dict]
+    window: tuple[int, int]
+    paths: pl.DataFrame  # contract, term, comp, label, month, k (complete units only)
+    reference: pl.DataFrame  # month, value
+    reference_id: str
+    notes: list[str] = field(default_factory=list)
+
+
+def exposure(
+    contracts: list[Contract],
+    store: IndexStore,
+    first: int | None = None,
+    last: int | None = None,
+    shocks: list[Shock] | tuple = (),
+    reference: str = DEFAULT_REFERENCE,
+) -> ExposureReport:
+    """Exposure figures of every term (and component) of ``contracts`` over months ``[first, last]``."""
+    formulas = formulas_of(contracts)
+    used = sorted(set(formulas.indices["series"].to_list()))
+    check_shocks(list(shocks), set(used))
+    _check_reference(store, reference)
+    first, last = window_of(store, [*used, reference], first, last)
+    revisions, bases = engine_run(formulas, store, first, last)
+    units = units_of(contracts, formulas)
+    items = items_of(formulas, bases)
+    values = month_values(store, used, first, last)
+    path, terms = monthly_path(items, units, values)
+    notes = _oil_share_notes(store, used)
+    complete = path.group_by(UNIT).agg((pl.col("missing") == 0).all().alias("ok"))
+    complete = complete.filter(pl.col("ok")).select(UNIT)
+    notes += _missing_notes(units.join(complete, on=UNIT, how="anti"), items, store, values)
+    path = path.join(complete, on=UNIT)
+    ref = month_values(store, [reference], first, last).select("month", "value")
+    figures = _figures(
+        units,
+        path,
+        terms.join(complete, on=UNIT),
+        ref,
+        revisions.join(complete, on=UNIT),
+        contracts,
+    )
+    rows = _rows(units, items, figures, terms, store, list(shocks), (first, last), reference)
+    labels = units.select(*UNIT, _label().alias("label"))
+    return ExposureReport(
+        rows=rows,
+        window=(first, last),
+        paths=path.join(labels, on=UNIT).select(*UNIT, "label", "month", "k"),
+        reference=ref,
+        reference_id=reference,
+        notes=notes,
+    )
+
+
+def _label() -> pl.Expr:
+    comp = pl.when(pl.col("comp") == "").then(pl.lit("")).otherwise(pl.lit(" ") + pl.col("comp"))
+    return pl.col("contract") + pl.lit(" ") + pl.col("term") + comp
+
+
+def _check_reference(store: IndexStore, reference: str) -> None:
+    info = store.catalog.get(reference)
+    if info is None:
+        raise OptionError(
+            f"--oil-reference {reference}: not in the index catalog "
+            f"(e.g. {', '.join(sorted(store.catalog)[:8])})"
+        )
+    if store.values.filter(pl.col("series") == reference).height == 0:
+        raise MissingIndexError(
+            f"--oil-reference {reference}: the store has no values of this series; "
+            f"{info.missing_message()}"
+        )
+
+
+def coverage(store: IndexStore, series: list[str]) -> dict[str, tuple[int, int, int]]:
+    """First month, last month and number of months with a value, per series that has data."""
+    known = store.resolved().filter(pl.col("series").is_in(series))
+    spans = known.with_columns(
+        pl.when(pl.col("frequency") == "quarterly").then(pl.col("key") * 3).otherwise(pl.col("key")).alias("lo"),
+        pl.when(pl.col("frequency") == "quarterly").then(pl.col("key") * 3 + 2).otherwise(pl.col("key")).alias("hi"),
+    ).group_by("series").agg(pl.col("lo").min(), pl.col("hi").max())  # fmt: skip
+    return {r["series"]: (r["lo"], r["hi"], 0) for r in spans.iter_rows(named=True)}
+
+
+def window_of(
+    store: IndexStore, series: list[str], first: int | None, last: int | None
+) -> tuple[int, int]:
+    """The window asked for, checked against the data; by default the longest one all series cover."""
+    spans = coverage(store, series)
+    lo = max(s[0] for s in spans.values())
+    hi = min(s[1] for s in spans.values())
+    first = lo if first is None else first
+    last = hi if last is None else last
+    if first > last:
+        raise OptionError(
+            f"window {format_month(first)}..{format_month(last)} is empty "
+            f"(the series with data all cover {format_month(lo)}..{format_month(hi)} only)"
+            if first >= lo and last <= hi
+            else f"--from {format_month(first)} is after --to {format_month(last)}"
+        )
+    gaps = _gaps(store, spans, first, last)
+    if gaps:
+        raise MissingIndexError(
+            f"the indices do not cover the window {format_month(first)}..{format_month(last)}: "
+            + "; ".join(gaps)
+        )
+    return first, last
+
+
+def _gaps(store: IndexStore, spans: dict, first: int, last: int) -> list[str]:
+    values = month_values(store, sorted(spans), first, last)
+    holes = (
+        values.filter(pl.col("value").is_null())
+        .group_by("series")
+        .agg(
+            pl.col("month").min().alias("a"), pl.col("month").max().alias("b"), pl.len().alias("n")
+        )
+    )
+    out = []
+    for r in holes.sort("series").iter_rows(named=True):
+        lo, hi, _ = spans[r["series"]]
+        out.append(
+            f"{r['series']} has values {format_month(lo)}..{format_month(hi)}, "
+            f"{r['n']} month(s) missing between {format_month(r['a'])} and {format_month(r['b'])}"
+        )
+    return out
+
+
+def _oil_share_notes(store: IndexStore, used: list[str]) -> list[str]:
+    none = [s for s in used if s in store.catalog and store.catalog[s].oil_share is None]
+    if not none:
+        return []
+    return [
+        f"oil_share not declared in the catalog for {', '.join(none)}: counted as 0 in oil_weight"
+    ]
+
+
+def _missing_notes(units: pl.DataFrame, items, store: IndexStore, values) -> list[str]:
+    """Why a unit has no history figures: series without data, or base values missing."""
+    notes = []
+    have = set(values.filter(pl.col("value").is_not_null())["series"].unique().to_list())
+    for u in units.iter_rows(named=True):
+        its = items.filter(
+            (pl.col("contract") == u["contract"]) & (pl.col("term") == u["term"]) & (pl.col("comp") == u["comp"])
+        )  # fmt: skip
+        lacking = sorted({s for s in its["series"].to_list() if s not in have})
+        nobase = sorted(
+            set(its.filter(pl.col("base_used").is_null())["series"].to_list()) - set(lacking)
+        )
+        why = []
+        if lacking:
+            why.append(f"no data for {', '.join(lacking)} ({_how(store, lacking[0])})")
+        if nobase:
+            why.append(f"no base value for {', '.join(nobase)} at the base period")
+        name = f"{u['contract']}: {u['term']}" + (f": {u['comp']}" if u["comp"] else "")
+        notes.append(f"{name}: history figures not computed: {'; '.join(why) or 'missing values'}")
+    return notes
+
+
+def _how(store: IndexStore, series: str) -> str:
+    info = store.catalog.get(series)
+    return "not in the catalog" if info is None else info.missing_message()
+
+
+def _figures(units, path, terms, ref, revisions, contracts) -> pl.DataFrame:
+    frequency = {c.id: c.revision.frequency for c in contracts}
+    out = units.select(UNIT)
+    parts = [
+        stats.monthly_stats(path),
+        stats.worst_year(path),
+        stats.revision_stats(revisions.drop_nulls("coefficient"), frequency),
+        stats.elasticity(path, ref),
+    ]
+    for part in parts:
+        out = out.join(part, on=UNIT, how="left")
+    shares = stats.contributions(path, terms)
+    by_unit = shares.group_by(UNIT).agg(pl.struct("series", "share").alias("contributions"))
+    return out.join(by_unit, on=UNIT, how="left")
+
+
+def _rows(units, items, figures, terms, store, shocks, window, reference) -> list[dict]:
+    first, last = window
+    oil = {s: (i.oil_share or 0.0) for s, i in store.catalog.items()}
+    at_end = terms.filter(pl.col("month") == last)
+    rows = []
+    for u in units.join(figures, on=UNIT, how="left").iter_rows(named=True):
+        key = (u["contract"], u["term"], u["comp"])
+        its = (
+            _select(items, key).group_by("series", maintain_order=True).agg(pl.col("weight").sum())
+        )
+        weights = dict(zip(its["series"], its["weight"], strict=True))
+        direct = {s: w * oil.get(s, 0.0) for s, w in weights.items()}
+        ends = dict(_select(at_end, key).select("series", "x").iter_rows())
+        row = {
+            "contract": u["contract"], "term": u["term"], "component": u["comp"] or None,
+            "window": [format_month(first), format_month(last)],
+            "oil_weight": _r(sum(direct.values())),
+            "volatility_annual": _r(u["volatility_annual"]),
+            "max_rise_12m": _r(u["max_rise_12m"]), "max_fall_12m": _r(u["max_fall_12m"]),
+            "elasticity": _r(u["elasticity"]), "elasticity_reference": reference,
+            "elasticity_points": u["elasticity_points"],
+            "contributions": _shares(u["contributions"]),
+            "shocks": [_shock(s, weights, ends, oil, u) for s in shocks],
+            "weights": {s: _r(w) for s, w in weights.items()}, "fixed": _r(u["fixed"]),
+            "direct_oil_weight": {s: _r(w) for s, w in direct.items()},
+            "elasticity_r2": _r(u["elasticity_r2"]),
+            "volatility_annual_revision": _r(u["volatility_annual_revision"]),
+            "max_rise_12m_month": _m(u["rise_month"]), "max_fall_12m_month": _m(u["fall_month"]),
+            "worst_year": u["worst_year"], "worst_year_rise": _r(u["worst_year_rise"]),
+            "worst_revision": _m(u["worst_revision"]), "worst_revision_rise": _r(u["worst_revision_rise"]),
+            "k_last": _r(u["fixed"] + sum(ends.values())) if ends and None not in ends.values() else None,
+            "base_price": _r(u["base_price"]), "unit": u["unit"],
+        }  # fmt: skip
+        rows.append(row)
+    return _ranked(rows)
+
+
+def _shares(shares: list[dict] | None) -> dict:
+    """Variance shares by series (12 decimals, so that they still sum to 1); {} when K is constant."""
+    if not shares or any(s["share"] is None for s in shares):
+        return {}
+    return {s["series"]: _r(s["share"], 12) for s in shares}
+
+
+def _select(frame: pl.DataFrame, key: tuple) -> pl.DataFrame:
+    c, t, comp = key
+    return frame.filter(
+        (pl.col("contract") == c) & (pl.col("term") == t) & (pl.col("comp") == comp)
+    )
+
+
+def _shock(shock: Shock, weights: dict, ends: dict, oil: dict, u: dict) -> dict:
+    """ΔK, ΔP and € per dwelling-year of one shock at the last month of the window."""
+    moves = {s: shock.change * (oil.get(s, 0.0) if shock.is_oil else float(s == shock.series))
+             for s in weights}  # fmt: skip
+    hit = [s for s, m in moves.items() if m != 0.0]
+    missing = [s for s in hit if ends.get(s) is None]
+    out = {"shock": shock.text}
+    if missing:
+        delta = None
+        out["note"] = f"no value of {', '.join(missing)} at the last month of the window"
+    else:
+        delta = sum(ends[s] * moves[s] for s in hit)
+    price = None if delta is None else delta * u["base_price"]
+    out.update(
+        delta_coefficient=_r(delta),
+        delta_price=_r(price),
+        delta_eur_per_dwelling_year=_r(
+            per_dwelling_year(price, u["unit"], u["dwellings"], u["consumption_mwh"])
+        ),
+        delta_coefficient_at_base=_r(sum(weights[s] * moves[s] for s in hit)),
+    )
+    return out
+
+
+def _ranked(rows: list[dict]) -> list[dict]:
+    """Rows ordered by their term's oil weight (largest first); ``oil_rank`` on each term row."""
+    term_weight = {
+        (r["contract"], r["term"]): r["oil_weight"] for r in rows if r["component"] is None
+    }
+    order = sorted(term_weight, key=lambda k: -term_weight[k])
+    rank = {k: i + 1 for i, k in enumerate(order)}
+    for r in rows:
+        r["oil_rank"] = rank[(r["contract"], r["term"])]
+    return sorted(rows, key=lambda r: (r["oil_rank"], r["component"] is not None))
+
+
+def _r(value, digits: int = 10):
+    if value is None or value != value:  # None or NaN
+        return None
+    return round(float(value), digits)
+
+
+def _m(month) -> str | None:
+    return None if month is None else format_month(month)

@@ -1,0 +1,181 @@
+"""The K paths an exposure report is computed on: the formula month by month, and at revision dates.
+
+Notes
+-----
+An exposure *unit* is one row of the report: a plain term, a component of a mix
+term (``comp`` = its name) or the mix term as a whole; inside this package the
+plain term and the whole of a mix term have ``comp = ""`` (null in the report). Every unit is linear in the index ratios::
+
+    K_t = a + Σ_i w_i × I_i(t) / I_i,0
+
+For the whole of a mix term the weights are the components' weights scaled by
+their part of the base price, ``α_c = share_c × P0_c / Σ share × P0`` (so that
+``Σ α_c K_c`` times the term's base price is the term's price): ``a = Σ α_c a_c``
+and ``w_(c,i) = α_c w_c,i``.
+
+- *Monthly path* (``monthly_path``): the formula applied to the index values of
+  each month ``t`` of the window (a quarterly series gives the value of the
+  quarter containing ``t``); no lag, no averaging, no rounding, no cap. It shows
+  how the formula itself moves with its indices.
+- *Revision path* (``revision_path``): the contract's coefficient as the
+  revision engine (tariffs.revision) computes it at each date of the contract's
+  schedule inside the window (its lag or mean rule, rounding, cap and floor),
+  whatever the contract's start and end dates: the analysis is about the formula.
+
+``I_i,0`` is the base value the revision engine uses (the contract's
+``base_value``, else the series value at the base period by the contract's rule).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tariffs.formulas import Formulas, revision_months
+from tariffs.model import Contract
+from tariffs.revision import compute
+from tariffs.series import IndexStore
+
+UNIT = ["contract", "term", "comp"]
+
+
+def units_of(contracts: list[Contract], formulas: Formulas) -> pl.DataFrame:
+    """One row per exposure unit: contract, term, comp, orders, base price, fixed share, unit, sizes."""
+    sizes = pl.DataFrame(
+        [
+            {
+                "contract": c.id,
+                "dwellings": c.dwellings,
+                "consumption_mwh": _float(c.yearly_consumption_mwh_useful),
+            }
+            for c in contracts
+        ],
+        schema={"contract": pl.String, "dwellings": pl.Int64, "consumption_mwh": pl.Float64},
+    )
+    comps = formulas.components.with_columns(_alpha().alias("alpha"))
+    own = comps.select(
+        "contract", "term", "term_order",
+        pl.when(pl.col("is_mix")).then(pl.col("comp")).otherwise(pl.lit("")).alias("comp"),
+        pl.col("comp_order"), "base_price", "fixed", "unit", "energy_basis", "share",
+    )  # fmt: skip
+    totals = (
+        comps.filter(pl.col("is_mix"))
+        .group_by("contract", "term", maintain_order=True)
+        .agg(
+            pl.col("term_order", "unit", "energy_basis").first(),
+            (pl.col("share") * pl.col("base_price")).sum().alias("base_price"),
+            (pl.col("alpha") * pl.col("fixed")).sum().alias("fixed"),
+        )
+        .with_columns(
+            pl.lit("").alias("comp"),
+            pl.lit(-1, pl.Int64).alias("comp_order"),
+            pl.lit(1.0).alias("share"),
+        )
+    )
+    units = pl.concat([own, totals.select(own.columns)])
+    return units.join(sizes, on="contract", how="left").sort("contract", "term_order", "comp_order")
+
+
+def items_of(formulas: Formulas, bases: pl.DataFrame) -> pl.DataFrame:
+    """One row per unit × (source component, series): the effective weight and the base value I0.
+
+    ``bases`` has contract, term, comp (the engine's component name, "" for a
+    plain term), series, base_used.
+    """
+    comps = formulas.components.with_columns(_alpha().alias("alpha")).select(
+        "contract", "term", "comp", "is_mix", "alpha"
+    )
+    src = (
+        formulas.indices.join(comps, on=["contract", "term", "comp"])
+        .join(bases, on=["contract", "term", "comp", "series"], how="left")
+        .rename({"comp": "src_comp"})
+    )
+    own = src.select(
+        "contract", "term",
+        pl.when(pl.col("is_mix")).then(pl.col("src_comp")).otherwise(pl.lit("")).alias("comp"),
+        "src_comp", "series", "index_order", "weight", "base_used",
+    )  # fmt: skip
+    totals = src.filter(pl.col("is_mix")).select(
+        "contract", "term", pl.lit("").alias("comp"), "src_comp", "series",
+        "index_order", (pl.col("alpha") * pl.col("weight")).alias("weight"), "base_used",
+    )  # fmt: skip
+    return pl.concat([own, totals])
+
+
+def _alpha() -> pl.Expr:
+    part = pl.col("share") * pl.col("base_price")
+    return part / part.sum().over("contract", "term")
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def engine_run(formulas: Formulas, store: IndexStore, first: int, last: int):
+    """The engine's coefficients at the contract schedule in ``[first, last]``, and the base values.
+
+    Returns ``(revisions, bases)``: revisions = contract, term, comp (null for a
+    plain term or a mix total), at, coefficient, price, missing; bases =
+    contract, term, comp, series, base_used (I0 as the engine uses it).
+    """
+    params = formulas.params.with_columns(
+        pl.lit(first, pl.Int64).alias("start_month"), pl.lit(None, pl.Int64).alias("end_month")
+    )
+    dates = revision_months(params, first, last)
+    extra = params.select("contract", pl.lit(last, pl.Int64).alias("at"))
+    result = compute(formulas, store, pl.concat([dates, extra]).unique(maintain_order=True))
+    frame = result.frame.join(dates, on=["contract", "at"], how="semi")
+    revisions = frame.select(
+        "contract", "term", pl.col("comp").fill_null(""), "at", "coefficient", "price", "missing"
+    )
+    bases = result.trace.group_by("contract", "term", "comp", "series").agg(
+        pl.col("base_used").first()
+    )
+    return revisions, bases
+
+
+def month_values(store: IndexStore, series: list[str], first: int, last: int) -> pl.DataFrame:
+    """Current value of each series for every month of ``[first, last]`` (null when absent).
+
+    Columns: series, month, value. A quarterly series gives each month the value
+    of its quarter.
+    """
+    freq = {s: (store.catalog[s].frequency if s in store.catalog else "monthly") for s in series}
+    grid = pl.DataFrame({"series": series}).join(
+        pl.DataFrame({"month": pl.int_range(first, last + 1, eager=True)}), how="cross"
+    )
+    grid = grid.with_columns(
+        pl.col("series").replace_strict(freq, return_dtype=pl.String).alias("frequency")
+    ).with_columns(
+        pl.when(pl.col("frequency") == "quarterly")
+        .then(pl.col("month") // 3)
+        .otherwise(pl.col("month"))
+        .alias("key")
+    )
+    values = store.resolved().select("series", "key", "value")
+    return grid.join(values, on=["series", "key"], how="left").select("series", "month", "value")
+
+
+def monthly_path(items: pl.DataFrame, units: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
+    """K of every unit for every month (``UNIT`` + month, k, missing) and the per-item terms.
+
+    Returns ``(path, terms)``; terms = ``UNIT`` + series, month, x (= w × I/I0).
+    """
+    terms = (
+        items.join(values, on="series", how="left")
+        .with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("x"))
+        .group_by(*UNIT, "series", "month")
+        .agg(pl.col("x").sum(), pl.col("x").null_count().alias("missing"))
+        .with_columns(pl.when(pl.col("missing") == 0).then(pl.col("x")).alias("x"))
+    )
+    months = values.select("month").unique()
+    grid = units.select(*UNIT, "fixed").join(months, how="cross")
+    per = terms.group_by(*UNIT, "month").agg(
+        pl.col("x").sum().alias("indexed"), pl.col("x").null_count().alias("missing")
+    )
+    path = grid.join(per, on=[*UNIT, "month"], how="left").with_columns(
+        pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0)
+    )
+    path = path.with_columns(
+        pl.when(pl.col("missing") == 0).then(pl.col("fixed") + pl.col("indexed")).alias("k")
+    ).select(*UNIT, "month", "k", "missing")
+    return path.sort(*UNIT, "month", nulls_last=False), terms.drop("missing")
