@@ -10,8 +10,9 @@ import click
 from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
 from tariffs.errors import OptionError
 from tariffs.periods import parse_month
+from tariffs.portfolio import count, history, revise
 from tariffs.report import render
-from tariffs.revision import Result, history, revise
+from tariffs.revision import Result
 
 COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "price", "unit",
            "energy_basis", "indices", "flags", "status"]  # fmt: skip
@@ -20,9 +21,15 @@ COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "
 def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
     """The index store and the contracts, validated against its catalog."""
     from tariffs.contract import load_contracts
+    from tariffs.portfolio import is_portfolio, load_portfolio
     from tariffs.series import load_store
 
     store = load_store(indices_dir)
+    if any(is_portfolio(p) for p in paths):  # a portfolio table (CSV/Parquet), maybe with TOML
+        portfolio = load_portfolio(list(paths), store.catalog)
+        for w in portfolio.warnings:
+            click.echo(str(w), err=True)
+        return portfolio, store
     contracts = load_contracts(list(paths) or [Path("contracts")], store.catalog)
     for c in contracts:
         for w in c.warnings:
@@ -78,8 +85,8 @@ def check(paths: tuple[Path, ...], indices_dir: Path) -> None:
       tariffs check contracts/belfort-leon-blum.toml --indices indices
     """
     contracts, store = load_inputs(paths, indices_dir)
-    terms = sum(len(c.terms) for c in contracts)
-    click.echo(f"{len(contracts)} contract(s), {terms} term(s): valid against {indices_dir}/catalog.toml "
+    n, terms = count(contracts)
+    click.echo(f"{n} contract(s), {terms} term(s): valid against {indices_dir}/catalog.toml "
                f"({len(store.catalog)} series)")  # fmt: skip
 
 

@@ -1,0 +1,602 @@
+"""Portfolio tables (CSV or Parquet): many contracts in one file, read straight into frames.
+
+One row per contract × term × (component) × index. Columns at the contract,
+term and component levels repeat on every row of their contract, term and
+component and must agree. A term or component with no index (a fixed price,
+``fixed = 1``) is one row with ``series`` and ``weight`` empty.
+
+The table goes through the rules of the TOML loader (:mod:`tariffs.contract`,
+INTERFACE.md "Contract files"), checked column by column in polars, and
+becomes the :class:`tariffs.formulas.Formulas` frames of the revision pipeline
+without building one Python object per contract. Every problem names the file,
+the line (CSV: the line of the file, header = line 1; Parquet: the 1-based row
+number) and the column, e.g. ``portfolio.csv:12: weight: expected a number in
+[0, 1], got "1.4"``; all problems of a file are reported together.
+
+Notes
+-----
+Numbers are read from their text as float64: sums of weights are checked
+within 1e-9 (as the TOML loader), and the exact decimal rounding of K and of
+the price (tariffs.rounding) applies as for a TOML contract. The number of
+decimals of ``base_value`` as written is kept (``base-value-differs`` compares
+at that precision). A CSV must not hold line breaks inside a field (line
+numbers count rows).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from tariffs import model
+from tariffs.errors import ContractError, Problem
+from tariffs.formulas import (
+    COMPONENTS_SCHEMA,
+    INDICES_SCHEMA,
+    PARAMS_SCHEMA,
+    Formulas,
+    formulas_of,
+    revision_months,
+)
+from tariffs.revision import Result, _not_in_force, _problems, _this_month, compute
+
+SUFFIXES = (".csv", ".parquet")
+TOLERANCE = 1e-9
+SHOWN_PER_RULE = 20  # problems listed per rule; the rest are counted in one line
+
+# column -> (level, kind, required, arguments of the kind)
+TEXT, ID, DATE, CHOICE, INTEGER, NUMBER, PERIOD, SERIES = range(8)
+SHARE = ("a number in [0, 1]", lambda v: (v >= 0) & (v <= 1))
+POSITIVE = ("a number > 0", lambda v: v > 0)
+VAT = ("a number in [0, 1)", lambda v: (v >= 0) & (v < 1))
+SAFEGUARD = ("a number in (0, 1]", lambda v: (v > 0) & (v <= 1))
+COLUMNS: dict[str, tuple[str, int, bool, tuple]] = {
+    "contract": ("contract", ID, True, ()),
+    "title": ("contract", TEXT, False, ()),
+    "client": ("contract", TEXT, False, ()),
+    "operator": ("contract", TEXT, False, ()),
+    "kind": ("contract", CHOICE, False, model.KINDS),
+    "start": ("contract", DATE, True, ()),
+    "end": ("contract", DATE, False, ()),
+    "frequency": ("contract", CHOICE, True, model.FREQUENCIES),
+    "month": ("contract", INTEGER, False, (1, 12)),
+    "index_rule": ("contract", CHOICE, False, model.INDEX_RULES),
+    "lag_months": ("contract", INTEGER, False, (0, None)),
+    "window_months": ("contract", INTEGER, False, (1, None)),
+    "coefficient_decimals": ("contract", INTEGER, False, (0, 10)),
+    "price_decimals": ("contract", INTEGER, False, (0, 10)),
+    "rounding": ("contract", CHOICE, False, model.ROUNDINGS),
+    "cap": ("contract", NUMBER, False, POSITIVE),
+    "floor": ("contract", NUMBER, False, POSITIVE),
+    "safeguard": ("contract", NUMBER, False, SAFEGUARD),
+    "term": ("term", TEXT, True, ()),
+    "label": ("term", TEXT, False, ()),
+    "unit": ("term", CHOICE, True, model.UNITS),
+    "energy_basis": ("term", CHOICE, False, model.ENERGY_BASES),
+    "base_period": ("term", PERIOD, True, ()),
+    "vat_rate": ("term", NUMBER, False, VAT),
+    "component": ("component", TEXT, False, ()),
+    "share": ("component", NUMBER, False, SHARE),
+    "base_price": ("component", NUMBER, True, POSITIVE),
+    "fixed": ("component", NUMBER, False, SHARE),
+    "series": ("index", SERIES, False, ()),
+    "weight": ("index", NUMBER, False, SHARE),
+    "base_value": ("index", NUMBER, False, POSITIVE),
+}
+LEVEL_KEYS = {
+    "contract": ["contract"],
+    "term": ["contract", "term"],
+    "component": ["contract", "term", "component"],
+}
+MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+QUARTER_RE = r"^\d{4}-[QT][1-4]$"
+ID_RE = r"^[a-z0-9-]+$"
+
+
+@dataclass
+class Portfolio:
+    """The validated frames of one or more inputs, and the loader's warnings."""
+
+    formulas: Formulas
+    warnings: list[Problem]
+
+    @property
+    def contracts(self) -> int:
+        return self.formulas.params.height
+
+    @property
+    def terms(self) -> int:
+        return self.formulas.components.select("contract", "term").n_unique()
+
+
+def is_portfolio(path: Path | str) -> bool:
+    """A portfolio table is a ``.csv`` or ``.parquet`` file; anything else is TOML."""
+    return Path(path).suffix.lower() in SUFFIXES
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Every column as stripped text (empty = null), plus ``_line`` (see the module notes)."""
+    where = str(path)
+    try:
+        if Path(path).suffix.lower() == ".parquet":
+            raw, first = pl.read_parquet(path), 1
+        else:
+            raw, first = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"), 2
+    except FileNotFoundError as exc:
+        raise ContractError(problems=[Problem(where, "", "file not found")]) from exc
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        message = f"not a readable {Path(path).suffix.lstrip('.')} table: {exc}"
+        raise ContractError(problems=[Problem(where, "", message)]) from exc
+    text = [_as_text(raw, name) for name in raw.columns]
+    return (
+        raw.select(text)
+        .with_row_index("_line", offset=first)
+        .with_columns(pl.col("_line").cast(pl.Int64))
+    )
+
+
+def _as_text(raw: pl.DataFrame, name: str) -> pl.Expr:
+    col = pl.col(name)
+    if raw.schema[name] == pl.Date:
+        col = col.dt.to_string("%Y-%m-%d")
+    col = col.cast(pl.String).str.strip_chars()
+    return pl.when(col == "").then(None).otherwise(col).alias(name.strip())
+
+
+def _header(where: str, columns: list[str]) -> list[Problem]:
+    problems = []
+    allowed = list(COLUMNS)
+    for name in columns:
+        if name not in COLUMNS and name != "_line":
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                Problem(where, name, f"unknown column{hint}; allowed: {', '.join(allowed)}", 1)
+            )
+    for name, (_, _, required, _) in COLUMNS.items():
+        if required and name not in columns:
+            problems.append(Problem(where, name, "missing required column", 1))
+    return problems
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class _Problems:
+    """Collects problems as (line, column, message) frames; at most SHOWN_PER_RULE per rule."""
+
+    def __init__(self, where: str):
+        self.where = where
+        self.items: list[Problem] = []
+
+    def rows(
+        self, bad: pl.DataFrame, column: str, message: pl.Expr | str, severity="error"
+    ) -> None:
+        """One problem per row of ``bad`` (which has ``_line``), message built per row."""
+        if bad.height == 0:
+            return
+        text = message if isinstance(message, pl.Expr) else pl.lit(message)
+        shown = bad.head(SHOWN_PER_RULE).select("_line", text.alias("m"))
+        for line, msg in shown.iter_rows():
+            self.items.append(Problem(self.where, column, msg, line, severity))
+        if bad.height > SHOWN_PER_RULE:
+            more = f"... and {bad.height - SHOWN_PER_RULE} more rows with the same problem"
+            self.items.append(Problem(self.where, column, more, None, severity))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+
+def _got(name: str) -> pl.Expr:
+    return pl.format('got "{}"', pl.col(name))
+
+
+def _typed(raw: pl.DataFrame, out: _Problems) -> pl.DataFrame:
+    """Parse every known column to its type; report values that do not parse or are out of bounds."""
+    exprs, flags = [], []
+    for name in raw.columns:
+        if name not in COLUMNS:
+            continue
+        _, kind, required, args = COLUMNS[name]
+        parsed, wanted, ok = _parse(name, kind, args)
+        invalid = pl.col(name).is_not_null() & (parsed.is_null() | ~ok.fill_null(False))
+        out.rows(raw.filter(invalid), name, pl.format("expected {}, ", pl.lit(wanted)) + _got(name))
+        if required:
+            out.rows(raw.filter(pl.col(name).is_null()), name, "missing value (required column)")
+            invalid = invalid | pl.col(name).is_null()
+        exprs.append(pl.when(ok.fill_null(False)).then(parsed).alias(name))
+        flags.append(invalid)
+    texts = [pl.col(c).alias(f"_text_{c}") for c in ("base_value",) if c in raw.columns]
+    bad = pl.any_horizontal(flags).any().over("contract").alias("_bad")
+    return raw.with_columns(*texts, bad).with_columns(exprs)
+
+
+def _parse(name: str, kind: int, args: tuple) -> tuple[pl.Expr, str, pl.Expr]:
+    col = pl.col(name)
+    if kind == NUMBER:
+        value = col.cast(pl.Float64, strict=False)
+        return value, args[0], args[1](value) & value.is_finite()
+    if kind == INTEGER:
+        value = col.cast(pl.Int64, strict=False)
+        low, high = args
+        wanted = f"an integer in [{low}, {high}]" if high is not None else f"an integer ≥ {low}"
+        return value, wanted, (value >= low) & ((value <= high) if high is not None else True)
+    if kind == DATE:
+        value = col.str.to_date("%Y-%m-%d", strict=False)
+        return value, "a date YYYY-MM-DD", value.is_not_null()
+    if kind == CHOICE:
+        return col, f"one of {', '.join(args)}", col.is_in(list(args))
+    if kind == PERIOD:
+        value = col.str.replace(r"^(\d{4})-T", "$1-Q")
+        ok = col.str.contains(MONTH_RE) | col.str.contains(QUARTER_RE)
+        return value, "a month YYYY-MM or a quarter YYYY-Qn", ok
+    if kind == ID:
+        return col, "lower-case letters, digits and '-' only ([a-z0-9-]+)", col.str.contains(ID_RE)
+    return col, "a non-empty text", pl.lit(True)
+
+
+def _consistent(t: pl.DataFrame, out: _Problems) -> None:
+    """Columns of a level must hold one value per contract / term / component."""
+    for name in t.columns:
+        level = COLUMNS.get(name, ("index",))[0]
+        if level == "index" or name in LEVEL_KEYS[level]:
+            continue
+        keys = [k for k in LEVEL_KEYS[level] if k in t.columns]
+        first = pl.col(name).first().over(keys, order_by="_line")
+        line = pl.col("_line").first().over(keys, order_by="_line")
+        bad = t.with_columns(first.alias("_first"), line.alias("_first_line")).filter(
+            pl.col(name).ne_missing(pl.col("_first"))
+        )
+        message = pl.format(
+            "differs from line {} of the same {} ({} there, {} here): give it once per {}",
+            pl.col("_first_line"), pl.lit(level), pl.col("_first").cast(pl.String).fill_null("empty"),
+            pl.col(name).cast(pl.String).fill_null("empty"), pl.lit(level),
+        )  # fmt: skip
+        out.rows(bad, name, message)
+
+
+def _rules(t: pl.DataFrame, out: _Problems, catalog: dict | None) -> None:
+    """The cross-column rules of the TOML loader."""
+    if "end" in t.columns:
+        out.rows(t.filter(pl.col("end") <= pl.col("start")), "end",
+                 pl.format("end {} must be after start {}", pl.col("end"), pl.col("start")))  # fmt: skip
+    if {"cap", "floor"} <= set(t.columns):
+        out.rows(t.filter(pl.col("cap") < pl.col("floor")), "cap",
+                 pl.format("cap {} is below floor {}", pl.col("cap"), pl.col("floor")))  # fmt: skip
+    per_mwh = pl.col("unit") == "EUR/MWh"
+    out.rows(t.filter(per_mwh & pl.col("energy_basis").is_null()), "energy_basis",
+             f"missing for unit EUR/MWh: one of {', '.join(model.ENERGY_BASES)}")  # fmt: skip
+    out.rows(t.filter(~per_mwh & pl.col("energy_basis").is_not_null()), "energy_basis",
+             pl.format("only for unit EUR/MWh (here {})", pl.col("unit")))  # fmt: skip
+    out.rows(t.filter(pl.col("series").is_null() != pl.col("weight").is_null()), "weight",
+             "series and weight go together (both given, or both empty for a fixed price)")  # fmt: skip
+    _components_rules(t, out)
+    _series_rules(t, out, catalog)
+    _sums(t, out)
+    if "window_months" in t.columns:
+        lone = t.filter(pl.col("window_months").is_not_null() & (pl.col("index_rule") != "mean"))
+        out.rows(lone.unique("contract", keep="first", maintain_order=True), "window_months",
+                 pl.format('only used with index_rule "mean" (here {}): ignored', pl.col("index_rule")), "warning")  # fmt: skip
+
+
+def _components_rules(t: pl.DataFrame, out: _Problems) -> None:
+    named = pl.col("component").is_not_null()
+    mixed = named.any().over("contract", "term") & ~named.all().over("contract", "term")
+    out.rows(t.filter(mixed & ~named), "component",
+             "missing: the other rows of this term name their component")  # fmt: skip
+    out.rows(t.filter(named & pl.col("share").is_null()), "share", "missing for a component")
+    out.rows(t.filter(~named & pl.col("share").is_not_null()), "share",
+             "only for a term made of components (give component too)")  # fmt: skip
+    loose = pl.col("series").is_null() & (pl.len().over("contract", "term", "component") > 1)
+    out.rows(t.filter(loose & pl.col("weight").is_null()), "series",
+             "a row without series in a formula that has indices")  # fmt: skip
+
+
+def _series_rules(t: pl.DataFrame, out: _Problems, catalog: dict | None) -> None:
+    formula = ["contract", "term", "component", "series"]
+    again = t.filter(
+        pl.col("series").is_not_null() & pl.col("_line").rank("ordinal").over(formula).gt(1)
+    )
+    out.rows(again, "series", pl.format("series {} used twice in one formula", pl.col("series")))
+    if catalog is None:
+        return
+    unknown = t.filter(pl.col("series").is_not_null() & ~pl.col("series").is_in(list(catalog)))
+    hints = {}
+    for sid in unknown["series"].unique().to_list():
+        close = difflib.get_close_matches(sid, list(catalog), n=3, cutoff=0.5)
+        hints[sid] = f"; close matches: {', '.join(close)}" if close else ""
+    hint = pl.col("series").replace_strict(hints, default="", return_dtype=pl.String)
+    out.rows(unknown, "series",
+             pl.format("unknown series '{}': not in the index catalog{}", pl.col("series"), hint))  # fmt: skip
+
+
+def _sums(t: pl.DataFrame, out: _Problems) -> None:
+    """fixed + Σ weights = 1 per formula; Σ shares = 1 per mix term; customary bounds of fixed."""
+    keys = ["contract", "term", "component"]
+    per = t.group_by(keys, maintain_order=True).agg(
+        pl.col("_line").min(), pl.col("fixed").first(), pl.col("share").first(),
+        pl.col("weight").sum().alias("weights"), pl.col("series").drop_nulls().len().alias("n"),
+    )  # fmt: skip
+    off = per.filter((pl.col("fixed") + pl.col("weights") - 1).abs() > TOLERANCE)
+    out.rows(off, "weight", pl.format("fixed + sum of weights must be 1, got {} + {}",
+                                      pl.col("fixed"), pl.col("weights")))  # fmt: skip
+    customary = (pl.col("fixed") >= 0.125) & (pl.col("fixed") <= 0.5)
+    odd = per.filter(~customary & ~((pl.col("fixed") == 1) & (pl.col("n") == 0)))
+    out.rows(odd, "fixed", pl.format("fixed share {} outside the customary bounds [0.125, 0.5]",
+                                     pl.col("fixed")), "warning")  # fmt: skip
+    mix = per.filter(pl.col("component").is_not_null()).group_by(
+        "contract", "term", maintain_order=True
+    )
+    shares = mix.agg(pl.col("_line").min(), pl.col("share").sum())
+    out.rows(shares.filter((pl.col("share") - 1).abs() > TOLERANCE), "share",
+             pl.format("shares of a term must sum to 1, got {}", pl.col("share")))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def _defaults(t: pl.DataFrame) -> pl.DataFrame:
+    """Optional columns absent from the file, with the TOML loader's defaults."""
+    absent = [pl.lit(None, _dtype(n)).alias(n) for n in COLUMNS if n not in t.columns]
+    absent += (
+        [pl.lit(None, pl.String).alias("_text_base_value")] if "base_value" not in t.columns else []
+    )
+    t = t.with_columns(absent)
+    return t.with_columns(
+        pl.col("index_rule").fill_null("lag"), pl.col("lag_months").fill_null(0),
+        pl.col("rounding").fill_null("half-up"), pl.col("fixed").fill_null(0.0),
+    )  # fmt: skip
+
+
+def _dtype(name: str) -> pl.DataType:
+    kind = COLUMNS[name][1]
+    return {NUMBER: pl.Float64, INTEGER: pl.Int64, DATE: pl.Date}.get(kind, pl.String)
+
+
+def _month(c: str) -> pl.Expr:
+    """Date column -> month index (year × 12 + month - 1)."""
+    return pl.col(c).dt.year().cast(pl.Int64) * 12 + pl.col(c).dt.month().cast(pl.Int64) - 1
+
+
+def frames_of(t: pl.DataFrame) -> Formulas:
+    """A checked table (typed, defaults filled) -> the three frames of the pipeline."""
+    first = t.sort("_line").unique("contract", keep="first", maintain_order=True)
+    params = first.select(
+        "contract", "frequency",
+        pl.coalesce("month", pl.col("start").dt.month().cast(pl.Int64)).alias("rev_month"),
+        _month("start").alias("start_month"), _month("end").alias("end_month"),
+        pl.col("index_rule").alias("rule"), pl.col("lag_months").alias("lag"),
+        pl.when(pl.col("index_rule") == "mean").then(pl.col("window_months").fill_null(12))
+        .otherwise(1).alias("window"),
+        pl.col("coefficient_decimals").alias("kdec"), pl.col("price_decimals").alias("pdec"),
+        "rounding", "cap", "floor", "safeguard",
+    )  # fmt: skip
+    year = pl.col("base_period").str.slice(0, 4).cast(pl.Int64)
+    quarterly = pl.col("base_period").str.contains("Q")
+    quarter = pl.col("base_period").str.slice(-1).cast(pl.Int64, strict=False)
+    month_of_year = pl.col("base_period").str.slice(5, 2).cast(pl.Int64, strict=False)
+    ordered = t.sort("_line").with_columns(
+        (pl.col("_line").min().over("contract", "term")).alias("_tl"),
+        (pl.col("_line").min().over("contract", "term", "component")).alias("_cl"),
+    )
+    comps = ordered.unique(["contract", "term", "component"], keep="first", maintain_order=True)
+    components = comps.select(
+        "contract", "term",
+        (pl.col("_tl").rank("dense").over("contract") - 1).cast(pl.Int64).alias("term_order"),
+        pl.col("component").fill_null("").alias("comp"),
+        (pl.col("_cl").rank("dense").over("contract", "term") - 1).cast(pl.Int64).alias("comp_order"),
+        pl.col("component").is_not_null().alias("is_mix"),
+        pl.col("share").fill_null(1.0), "base_price", "fixed",
+        "base_period",
+        pl.when(quarterly).then((year * 4 + quarter - 1) * 3).otherwise(year * 12 + month_of_year - 1)
+        .alias("base_month"),
+        pl.when(quarterly).then(3).otherwise(1).cast(pl.Int64).alias("base_span"),
+        "unit", "energy_basis",
+    )  # fmt: skip
+    decimals = (
+        pl.col("_text_base_value").str.split(".").list.get(1, null_on_oob=True).str.len_chars()
+    )
+    indices = ordered.filter(pl.col("series").is_not_null()).select(
+        "contract", "term", pl.col("component").fill_null("").alias("comp"), "series",
+        (pl.col("_line").rank("ordinal").over("contract", "term", "component") - 1).cast(pl.Int64).alias("index_order"),
+        "weight", "base_value",
+        pl.when(pl.col("base_value").is_not_null()).then(decimals.fill_null(0)).cast(pl.Int64)
+        .alias("base_value_decimals"),
+    )  # fmt: skip
+    return Formulas(
+        params=params.select([pl.col(c).cast(d) for c, d in PARAMS_SCHEMA.items()]),
+        components=components.select([pl.col(c).cast(d) for c, d in COMPONENTS_SCHEMA.items()]),
+        indices=indices.select([pl.col(c).cast(d) for c, d in INDICES_SCHEMA.items()]),
+    )
+
+
+def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
+    """Read, check and flatten one portfolio table.
+
+    ``catalog`` (series id -> SeriesInfo), when given, must hold every ``series``.
+    Raises :class:`ContractError` with every problem of the file (line and column).
+    """
+    where = str(path)
+    raw = read_table(Path(path))
+    problems = _header(where, raw.columns)
+    if problems:
+        raise ContractError(problems=problems)
+    out = _Problems(where)
+    t = _typed(raw, out)
+    t = _defaults(t)
+    checked = t.filter(~pl.col("_bad"))  # cross-checks only on contracts whose cells all parse
+    _consistent(checked.select(["_line", *[c for c in raw.columns if c in COLUMNS]]), out)
+    _rules(checked, out, catalog)
+    if out.errors:
+        raise ContractError(
+            problems=sorted(out.errors, key=lambda p: (p.line is None, p.line or 0))
+        )
+    if t.height == 0:
+        raise ContractError(
+            problems=[Problem(where, "", "no contract found (the table has no row)")]
+        )
+    return Portfolio(frames_of(t), [p for p in out.items if p.severity == "warning"])
+
+
+def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
+    """Portfolio tables and TOML contract files/folders together, as one set of frames.
+
+    Contract ids must be unique across all inputs. TOML files go through
+    :func:`tariffs.contract.load_contracts`; tables through :func:`read_portfolio`.
+    """
+    from tariffs.contract import load_contracts
+
+    tables = [p for p in paths if is_portfolio(p) and not Path(p).is_dir()]
+    others = [p for p in paths if p not in tables]
+    parts, warnings, problems, seen = [], [], [], {}
+    if others:
+        contracts = load_contracts(others, catalog)
+        warnings += [w for c in contracts for w in c.warnings]
+        parts.append(("TOML contracts", formulas_of(contracts)))
+    for path in tables:
+        try:
+            portfolio = read_portfolio(path, catalog)
+        except ContractError as exc:
+            problems += exc.problems
+            continue
+        warnings += portfolio.warnings
+        parts.append((str(path), portfolio.formulas))
+    for where, formulas in parts:
+        for cid in formulas.params["contract"].to_list():
+            if cid in seen:
+                problems.append(
+                    Problem(where, "contract", f"duplicate id {cid!r}: also in {seen[cid]}")
+                )
+            seen.setdefault(cid, where)
+    if problems:
+        raise ContractError(problems=problems)
+    merged = Formulas(
+        *(pl.concat([getattr(f, n) for _, f in parts]) for n in ("params", "components", "indices"))
+    )
+    return Portfolio(merged, warnings)
+
+
+# --------------------------------------------------------------------------- pipeline entry points
+
+
+def history(inputs, store, first: int, last: int, as_of: date | None = None) -> Result:
+    """:func:`tariffs.revision.history` for contracts or :class:`Formulas` (a portfolio)."""
+    formulas = _formulas(inputs)
+    dates = revision_months(formulas.params, first, last)
+    return compute(formulas, store, dates, as_of)
+
+
+def revise(inputs, store, at: int | None = None, today: int | None = None,
+           as_of: date | None = None) -> Result:  # fmt: skip
+    """:func:`tariffs.revision.revise` for contracts or a portfolio (same rules, same result).
+
+    Notes
+    -----
+    With ``at`` given, only the revision dates of ``[at - 23, at]`` are
+    generated: the two latest dates of any schedule (yearly at worst) lie in
+    that window, and they are all ``revise`` keeps (the latest, and the one
+    before for the safeguard). Same result as generating every month since the
+    start, without exploding 100,000 contracts × 25 years of months.
+    """
+    formulas = _formulas(inputs)
+    last = at if at is not None else (today if today is not None else _this_month())
+    notes = _not_in_force(formulas.params, last, explicit=at is not None)
+    if at is None:
+        dates = revision_months(formulas.params, 0, last)
+    else:
+        in_force = formulas.params.filter(
+            pl.col("end_month").is_null() | (pl.col("end_month") >= at)
+        )
+        dates = revision_months(in_force, at - 23, at)
+        dates = dates.sort("at").group_by("contract", maintain_order=True).tail(2)
+    result = compute(formulas, store, dates, as_of)
+    frame = result.frame
+    if at is None:
+        complete = frame.group_by("contract", "at").agg((pl.col("missing") == 0).all().alias("ok"))
+        best = complete.sort("at").group_by("contract").agg(
+            pl.col("at").filter(pl.col("ok")).last().alias("ok_at"), pl.col("at").last().alias("last_at"),
+        ).select("contract", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
+    else:
+        best = frame.group_by("contract").agg(pl.col("at").max())
+    frame = frame.join(best, on=["contract", "at"], how="semi")
+    trace = result.trace.join(best, on=["contract", "at"], how="semi")
+    return Result(frame=frame, trace=trace, problems=notes + _problems(trace, store))
+
+
+def _formulas(inputs) -> Formulas:
+    if isinstance(inputs, Portfolio):
+        return inputs.formulas
+    return inputs if isinstance(inputs, Formulas) else formulas_of(list(inputs))
+
+
+def count(inputs) -> tuple[int, int]:
+    """Number of contracts and of terms of contracts or of a portfolio."""
+    if isinstance(inputs, Portfolio):
+        return inputs.contracts, inputs.terms
+    return len(inputs), sum(len(c.terms) for c in inputs)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def table_of(formulas: Formulas) -> pl.DataFrame:
+    """Frames -> a portfolio table (the inverse of :func:`read_portfolio`, for tools and tests)."""
+    p = formulas.params
+    params = p.select(
+        "contract", _day_text(pl.col("start_month")).alias("start"),
+        pl.when(pl.col("end_month").is_not_null()).then(_day_text(pl.col("end_month"))).alias("end"),
+        "frequency", pl.col("rev_month").alias("month"), pl.col("rule").alias("index_rule"),
+        pl.col("lag").alias("lag_months"),
+        pl.when(pl.col("rule") == "mean").then(pl.col("window")).alias("window_months"),
+        pl.col("kdec").alias("coefficient_decimals"), pl.col("pdec").alias("price_decimals"),
+        "rounding", "cap", "floor", "safeguard",
+    )  # fmt: skip
+    comps = formulas.components.select(
+        "contract", "term", "term_order", "unit", "energy_basis", "base_period",
+        pl.when(pl.col("is_mix")).then(pl.col("comp")).alias("component"), "comp_order",
+        pl.when(pl.col("is_mix")).then(pl.col("share")).alias("share"), "base_price", "fixed",
+        pl.col("comp").alias("comp"),
+    )  # fmt: skip
+    indices = formulas.indices.with_columns(_decimal_text("base_value", "base_value_decimals"))
+    rows = comps.join(indices, on=["contract", "term", "comp"], how="left")
+    order = params.select("contract").with_row_index("_c")
+    return (
+        params.join(rows, on="contract").join(order, on="contract")
+        .sort("_c", "term_order", "comp_order", "index_order", nulls_last=False)
+        .select(*[c for c in COLUMNS if c in {*params.columns, *rows.columns}])
+    )  # fmt: skip
+
+
+def _day_text(month: pl.Expr) -> pl.Expr:
+    """Month index -> the first day of the month, ``YYYY-MM-01``."""
+    year = (month // 12).cast(pl.String).str.zfill(4)
+    return pl.format("{}-{}-01", year, (month % 12 + 1).cast(pl.String).str.zfill(2))
+
+
+def _decimal_text(value: str, decimals: str) -> pl.Expr:
+    """A float written with the given number of decimals (``58.3``, 2 -> ``"58.30"``)."""
+    parts = pl.col(value).cast(pl.String).str.split_exact(".", 1)
+    whole, frac = parts.struct.field("field_0"), parts.struct.field("field_1")
+    frac = frac.fill_null("").str.pad_end(12, "0").str.slice(0, pl.col(decimals))
+    return (
+        pl.when(pl.col(decimals) > 0)
+        .then(pl.format("{}.{}", whole, frac))
+        .otherwise(whole)
+        .alias(value)
+    )
+
+
+def write_table(table: pl.DataFrame, path: Path) -> None:
+    """Write a portfolio table as CSV or Parquet (by suffix)."""
+    if Path(path).suffix.lower() == ".parquet":
+        table.write_parquet(path)
+    else:
+        table.write_csv(path)
