@@ -304,28 +304,50 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
 
 
 def _problems(trace: pl.DataFrame, store: IndexStore) -> list[str]:
-    """One message per missing series or value (first date it is missing)."""
+    """One message per missing series (or missing value), naming the terms that need it.
+
+    A series missing at many revision dates gives one message with the first
+    period missing and the number of dates affected.
+    """
     missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
-    seen, out = set(), []
+    groups: dict[tuple, dict] = {}
     for r in missing.sort("at").iter_rows(named=True):
-        msg = missing_message(r, store)
-        if msg not in seen:
-            seen.add(msg)
-            out.append(f"{r['contract']}: {r['term']}: {msg}")
+        info = store.catalog.get(r["series"])
+        kind = (
+            "series"
+            if info is None or not info.available
+            else ("value" if r["value"] is None else "base")
+        )
+        g = groups.setdefault((r["series"], kind), {"first": r, "users": {}, "dates": set()})
+        g["users"].setdefault(f"{r['contract']} {r['term']}", None)
+        g["dates"].add(r["at"])
+    out = []
+    for (_, kind), g in groups.items():
+        msg = missing_message(g["first"], store)
+        more = len(g["dates"]) - 1
+        if more > 0 and kind == "value":
+            msg += f" ({more} later revision date(s) affected too)"
+        out.append(f"{msg}; needed by: {', '.join(g['users'])}")
     return out
 
 
 def missing_message(r: dict, store: IndexStore) -> str:
+    """Why a value is missing and what to do about it (import, successor series, base value)."""
     info = store.catalog.get(r["series"])
     if info is None or not info.available:
         return info.missing_message() if info else f"series {r['series']} is not in the catalog"
     if r["value"] is None:
         where = f"for {r['period']}" if r.get("period") else ""
         if info.stopped and r.get("period") and r["period"].split("..")[-1] > info.stopped:
-            return (f"series {info.id} stopped after {info.stopped} (publication discontinued); "
-                    f"no value {where}: the contract needs a successor index from then on (amendment)")  # fmt: skip
+            return (
+                f"series {info.id} stopped after {info.stopped} (publication discontinued); "
+                f"no value {where}: the contract needs a successor index from then on (amendment)"
+            )
         return f"no value of {info.id} {where} in the store; import a newer download (tariffs indices import FILE)"
-    return f"no value of {info.id} at the base period {r['base_period']}; write base_value in the contract or import older values"
+    return (
+        f"no value of {info.id} at the base period {r['base_period']}; "
+        "write base_value in the contract or import older values"
+    )
 
 
 def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
