@@ -26,8 +26,9 @@ numbers count rows).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -97,12 +98,28 @@ QUARTER_RE = r"^\d{4}-[QT][1-4]$"
 ID_RE = r"^[a-z0-9-]+$"
 
 
+DETAILS_SCHEMA = {
+    "contract": pl.String, "title": pl.String, "client": pl.String, "operator": pl.String,
+    "kind": pl.String, "start": pl.Date, "end": pl.Date, "term": pl.String, "label": pl.String,
+    "vat_rate": pl.Float64,
+}  # fmt: skip
+
+
 @dataclass
 class Portfolio:
-    """The validated frames of one or more inputs, and the loader's warnings."""
+    """The validated frames of one or more inputs, and the loader's warnings.
+
+    The revision pipeline uses ``formulas`` directly. Iterating gives the
+    contracts as :class:`tariffs.model.Contract` objects (built on first use,
+    from ``formulas`` and ``details``: one row per contract × term with what the
+    frames do not carry), for code that takes contracts, such as the audit.
+    """
 
     formulas: Formulas
-    warnings: list[Problem]
+    warnings: list
+    details: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DETAILS_SCHEMA))
+    loaded: list[model.Contract] = field(default_factory=list)  # TOML contracts given alongside
+    _models: list[model.Contract] | None = field(default=None, repr=False)
 
     @property
     def contracts(self) -> int:
@@ -111,6 +128,14 @@ class Portfolio:
     @property
     def terms(self) -> int:
         return self.formulas.components.select("contract", "term").n_unique()
+
+    def __len__(self) -> int:
+        return self.contracts
+
+    def __iter__(self):
+        if self._models is None:
+            self._models = self.loaded + contracts_of(self.formulas, self.details)
+        return iter(self._models)
 
 
 def is_portfolio(path: Path | str) -> bool:
@@ -366,6 +391,54 @@ def _month(c: str) -> pl.Expr:
     return pl.col(c).dt.year().cast(pl.Int64) * 12 + pl.col(c).dt.month().cast(pl.Int64) - 1
 
 
+def details_of(t: pl.DataFrame) -> pl.DataFrame:
+    """What a Contract object needs beyond the frames: one row per contract × term."""
+    rows = t.sort("_line").unique(["contract", "term"], keep="first", maintain_order=True)
+    return rows.select([pl.col(c).cast(d) for c, d in DETAILS_SCHEMA.items()])
+
+
+def contracts_of(formulas: Formulas, details: pl.DataFrame) -> list[model.Contract]:
+    """Frames -> :class:`tariffs.model.Contract` objects (numbers as the shortest decimal text)."""
+    refs: dict[tuple, list] = {}
+    for r in formulas.indices.sort("index_order").iter_rows(named=True):
+        ref = model.IndexRef(
+            r["series"], _dec(r["weight"]), _dec(r["base_value"], r["base_value_decimals"])
+        )
+        refs.setdefault((r["contract"], r["term"], r["comp"]), []).append(ref)
+    comps: dict[tuple, list] = {}
+    for r in formulas.components.sort("term_order", "comp_order").iter_rows(named=True):
+        key = (r["contract"], r["term"], r["comp"])
+        comp = model.Component(r["comp"] if r["is_mix"] else None, _dec(r["share"]), _dec(r["base_price"]),
+                               _dec(r["fixed"]), tuple(refs.get(key, ())))  # fmt: skip
+        comps.setdefault((r["contract"], r["term"]), [r, []])[1].append(comp)
+    terms: dict[str, list] = {}
+    for d in details.iter_rows(named=True):
+        first, parts = comps[(d["contract"], d["term"])]
+        vat = () if d["vat_rate"] is None else (model.VatRate(_dec(d["vat_rate"])),)
+        term = model.Term(d["term"], d["label"] or "", first["unit"], first["energy_basis"],
+                          first["base_period"], tuple(parts), vat)  # fmt: skip
+        terms.setdefault(d["contract"], [d, []])[1].append((first["term_order"], term))
+    out = []
+    for p in formulas.params.iter_rows(named=True):
+        d, items = terms[p["contract"]]
+        revision = model.Revision(
+            p["frequency"], p["rev_month"], p["rule"], p["lag"], p["window"], p["kdec"], p["pdec"],
+            p["rounding"], _dec(p["cap"]), _dec(p["floor"]), _dec(p["safeguard"]),
+        )  # fmt: skip
+        out.append(model.Contract(
+            id=p["contract"], title=d["title"] or p["contract"], start=d["start"], end=d["end"],
+            revision=revision, terms=tuple(t for _, t in sorted(items, key=lambda x: x[0])),
+            client=d["client"], operator=d["operator"], kind=d["kind"],
+        ))  # fmt: skip
+    return out
+
+
+def _dec(value: float | None, decimals: int | None = None) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(f"{value:.{decimals}f}") if decimals is not None else Decimal(repr(value))
+
+
 def frames_of(t: pl.DataFrame) -> Formulas:
     """A checked table (typed, defaults filled) -> the three frames of the pipeline."""
     first = t.sort("_line").unique("contract", keep="first", maintain_order=True)
@@ -443,7 +516,8 @@ def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
         raise ContractError(
             problems=[Problem(where, "", "no contract found (the table has no row)")]
         )
-    return Portfolio(frames_of(t), [p for p in out.items if p.severity == "warning"])
+    warnings = [p for p in out.items if p.severity == "warning"]
+    return Portfolio(frames_of(t), warnings, details_of(t))
 
 
 def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
@@ -456,11 +530,11 @@ def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
 
     tables = [p for p in paths if is_portfolio(p) and not Path(p).is_dir()]
     others = [p for p in paths if p not in tables]
-    parts, warnings, problems, seen = [], [], [], {}
+    parts, warnings, problems, seen, details, loaded = [], [], [], {}, [], []
     if others:
-        contracts = load_contracts(others, catalog)
-        warnings += [w for c in contracts for w in c.warnings]
-        parts.append(("TOML contracts", formulas_of(contracts)))
+        loaded = load_contracts(others, catalog)
+        warnings += [w for c in loaded for w in c.warnings]
+        parts.append(("TOML contracts", formulas_of(loaded)))
     for path in tables:
         try:
             portfolio = read_portfolio(path, catalog)
@@ -468,6 +542,7 @@ def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
             problems += exc.problems
             continue
         warnings += portfolio.warnings
+        details.append(portfolio.details)
         parts.append((str(path), portfolio.formulas))
     for where, formulas in parts:
         for cid in formulas.params["contract"].to_list():
@@ -481,7 +556,9 @@ def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
     merged = Formulas(
         *(pl.concat([getattr(f, n) for _, f in parts]) for n in ("params", "components", "indices"))
     )
-    return Portfolio(merged, warnings)
+    return Portfolio(
+        merged, warnings, pl.concat([pl.DataFrame(schema=DETAILS_SCHEMA), *details]), loaded
+    )
 
 
 # --------------------------------------------------------------------------- pipeline entry points

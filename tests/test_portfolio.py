@@ -322,3 +322,14 @@ def test_a_table_and_toml_files_together_refuse_duplicate_ids(table_path, toml_d
         f"{table_path}: contract: duplicate id 'yearly-lag': also in TOML contracts"
         in result.stderr
     )
+
+
+def test_iterating_a_portfolio_gives_the_contracts_of_the_toml_files(table_path, contracts, store):
+    """Code that takes contracts (the audit) gets the same model objects from a table."""
+    from_table = {c.id: c for c in read_portfolio(table_path, store.catalog)}
+    assert sorted(from_table) == sorted(c.id for c in contracts)
+    for c in contracts:
+        got = from_table[c.id]
+        assert (got.revision, got.terms, got.start.year, got.start.month) == (
+            c.revision, c.terms, c.start.year, c.start.month,
+        )  # fmt: skip
