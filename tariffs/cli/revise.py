@@ -16,6 +16,7 @@ from tariffs.revision import Result
 
 COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "price", "unit",
            "energy_basis", "indices", "flags", "status"]  # fmt: skip
+TABLE_COLUMNS = [c for c in COLUMNS if c != "energy_basis"]
 
 
 def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
@@ -46,13 +47,18 @@ def month_option(value: str | None, name: str) -> int | None:
         raise OptionError(f"{name}: {exc}") from exc
 
 
-def _table_rows(rows: list[dict]) -> list[dict]:
+def _table_rows(rows: list[dict], join_unit: bool = False) -> list[dict]:
+    """Rows for a table or sheet: indices as ``SERIES PERIOD: value/base``, mix totals named."""
+    mixes = {(r["contract"], r["term"], r["at"]) for r in rows if r["component"] is not None}
     out = []
     for r in rows:
         shown = dict(r)
+        if r["component"] is None and (r["contract"], r["term"], r["at"]) in mixes:
+            shown["component"] = "(total)"
+        if join_unit and r["energy_basis"]:
+            shown["unit"] = f"{r['unit']} {r['energy_basis']}"
         shown["indices"] = [
-            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}"
-            for i in r["indices"]
+            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}" for i in r["indices"]
         ]
         out.append(shown)
     return out
@@ -64,8 +70,11 @@ def _num(value) -> str:
 
 def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool) -> None:
     rows = result.rows()
-    shown = _table_rows(rows) if fmt in ("table", "csv", "xlsx") else rows
-    emit(render(shown, COLUMNS, fmt, output, json_data=rows, title=title, sheet="prices"))
+    if fmt == "table":
+        emit(render(_table_rows(rows, join_unit=True), TABLE_COLUMNS, fmt, output, title=title))
+    else:
+        shown = _table_rows(rows) if fmt in ("csv", "xlsx") else rows
+        emit(render(shown, COLUMNS, fmt, output, json_data=rows, title=title, sheet="prices"))
     for problem in result.problems:
         warn(problem)
     if strict and result.problems:
