@@ -256,3 +256,17 @@ def test_elasticity_against_fod_reference_of_a_pure_fod_formula_is_one():
     assert row["elasticity"] == pytest.approx(1.0, abs=1e-9)
     assert row["elasticity_r2"] == pytest.approx(1.0, abs=1e-9)
     assert row["elasticity_reference"] == "FOD"
+
+
+def test_sparse_series_gets_a_note_not_a_narrower_default_window():
+    sparse = [("2011-06", 100.0), ("2012-06", 104.0)]
+    store = oil_store({"FOD": months(FOD), "BRENT-EUR": months(BRENT), "LAB": months(LAB),
+                       "ICHT": sparse}, {"FOD": 1.0})  # fmt: skip
+    dense = plain_contract("dense", 10, 0.2, [("FOD", 0.8)], base_period="2010-01")
+    gappy = plain_contract("gappy", 10, 0.2, [("ICHT", 0.8)], base_period="2011-06")
+    report = exposure([dense, gappy], store)
+    assert row_of(report, "dense")["window"] == ["2010-01", "2013-12"]
+    assert row_of(report, "dense")["volatility_annual"] is not None
+    assert row_of(report, "gappy")["volatility_annual"] is None
+    assert any("gappy: P1: history figures not computed: ICHT misses 46 of the 48 months" in n
+               for n in report.notes)  # fmt: skip

@@ -163,3 +163,19 @@ def test_help_has_an_example():
     result = CliRunner().invoke(main, ["exposure", "--help"])
     assert result.exit_code == 0
     assert "tariffs exposure" in result.output and "--shock FOD=+50%" in result.output
+
+
+def test_plot_writes_a_png_and_the_figures(folder, tmp_path):
+    png = tmp_path / "k.png"
+    result = run(folder, folder / "contracts", "--plot", png, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert json.loads(result.stdout)[0]["contract"] == "oily"
+    assert not list(tmp_path.glob(".k.png.*"))  # no temporary file left
+
+
+def test_plot_into_a_missing_folder_exits_1(folder, tmp_path):
+    result = run(folder, folder / "contracts" / "oil.toml", "--plot", tmp_path / "nope" / "k.png")
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr

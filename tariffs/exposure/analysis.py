@@ -62,7 +62,7 @@ def exposure(
     used = sorted(set(formulas.indices["series"].to_list()))
     check_shocks(list(shocks), set(used))
     _check_reference(store, reference)
-    first, last = window_of(store, [*used, reference], first, last)
+    first, last = window_of(store, [*used, reference], reference, first, last)
     revisions, bases = engine_run(formulas, store, first, last)
     units = units_of(contracts, formulas)
     items = items_of(formulas, bases)
@@ -113,58 +113,74 @@ def _check_reference(store: IndexStore, reference: str) -> None:
         )
 
 
-def coverage(store: IndexStore, series: list[str]) -> dict[str, tuple[int, int, int]]:
-    """First month, last month and number of months with a value, per series that has data."""
+def coverage(store: IndexStore, series: list[str]) -> dict[str, tuple[int, int, bool]]:
+    """First month, last month and whether every month between has a value, per series with data."""
     known = store.resolved().filter(pl.col("series").is_in(series))
-    spans = known.with_columns(
-        pl.when(pl.col("frequency") == "quarterly").then(pl.col("key") * 3).otherwise(pl.col("key")).alias("lo"),
-        pl.when(pl.col("frequency") == "quarterly").then(pl.col("key") * 3 + 2).otherwise(pl.col("key")).alias("hi"),
-    ).group_by("series").agg(pl.col("lo").min(), pl.col("hi").max())  # fmt: skip
-    return {r["series"]: (r["lo"], r["hi"], 0) for r in spans.iter_rows(named=True)}
+    quarterly = pl.col("frequency") == "quarterly"
+    spans = (
+        known.with_columns(
+            pl.when(quarterly).then(pl.col("key") * 3).otherwise(pl.col("key")).alias("lo"),
+            pl.when(quarterly).then(pl.col("key") * 3 + 2).otherwise(pl.col("key")).alias("hi"),
+        )
+        .group_by("series")
+        .agg(
+            pl.col("lo").min(),
+            pl.col("hi").max(),
+            (pl.col("hi") - pl.col("lo") + 1).sum().alias("n"),
+        )
+    )
+    return {
+        r["series"]: (r["lo"], r["hi"], r["n"] == r["hi"] - r["lo"] + 1)
+        for r in spans.iter_rows(named=True)
+    }
 
 
 def window_of(
-    store: IndexStore, series: list[str], first: int | None, last: int | None
+    store: IndexStore, series: list[str], reference: str, first: int | None, last: int | None
 ) -> tuple[int, int]:
-    """The window asked for, checked against the data; by default the longest one all series cover."""
+    """The window asked for, checked against the data.
+
+    By default, the longest window that the oil reference and every series with
+    complete data (no gap between its first and last value) cover; a series with
+    gaps (a few transcribed points) does not narrow it, its units get a note.
+    A window beyond the first or last value of a series with data is an error.
+    """
+    if first is not None and last is not None and first > last:
+        raise OptionError(f"--from {format_month(first)} is after --to {format_month(last)}")
     spans = coverage(store, series)
-    lo = max(s[0] for s in spans.values())
-    hi = min(s[1] for s in spans.values())
+    dense = [v for s, v in spans.items() if v[2] or s == reference]
+    lo, hi = max(v[0] for v in dense), min(v[1] for v in dense)
+    given = (first is not None, last is not None)
     first = lo if first is None else first
     last = hi if last is None else last
     if first > last:
-        raise OptionError(
-            f"window {format_month(first)}..{format_month(last)} is empty "
-            f"(the series with data all cover {format_month(lo)}..{format_month(hi)} only)"
-            if first >= lo and last <= hi
-            else f"--from {format_month(first)} is after --to {format_month(last)}"
+        raise MissingIndexError(
+            f"no window that all series cover: they have values together over "
+            f"{format_month(lo)}..{format_month(hi)} only, asked {format_month(first)}..{format_month(last)}"
         )
-    gaps = _gaps(store, spans, first, last)
-    if gaps:
+    outside = [
+        f"{s} has values {format_month(a)}..{format_month(b)} only"
+        for s, (a, b, _) in sorted(spans.items())
+        if (given[0] and first < a) or (given[1] and last > b)
+    ]
+    outside += _reference_gaps(store, reference, first, last)
+    if outside:
         raise MissingIndexError(
             f"the indices do not cover the window {format_month(first)}..{format_month(last)}: "
-            + "; ".join(gaps)
+            + "; ".join(outside)
         )
     return first, last
 
 
-def _gaps(store: IndexStore, spans: dict, first: int, last: int) -> list[str]:
-    values = month_values(store, sorted(spans), first, last)
-    holes = (
-        values.filter(pl.col("value").is_null())
-        .group_by("series")
-        .agg(
-            pl.col("month").min().alias("a"), pl.col("month").max().alias("b"), pl.len().alias("n")
-        )
-    )
-    out = []
-    for r in holes.sort("series").iter_rows(named=True):
-        lo, hi, _ = spans[r["series"]]
-        out.append(
-            f"{r['series']} has values {format_month(lo)}..{format_month(hi)}, "
-            f"{r['n']} month(s) missing between {format_month(r['a'])} and {format_month(r['b'])}"
-        )
-    return out
+def _reference_gaps(store: IndexStore, reference: str, first: int, last: int) -> list[str]:
+    values = month_values(store, [reference], first, last)
+    holes = values.filter(pl.col("value").is_null())["month"]
+    if holes.len() == 0:
+        return []
+    return [
+        f"the oil reference {reference} misses {holes.len()} month(s) "
+        f"(first {format_month(holes.min())})"
+    ]
 
 
 def _oil_share_notes(store: IndexStore, used: list[str]) -> list[str]:
@@ -177,22 +193,30 @@ def _oil_share_notes(store: IndexStore, used: list[str]) -> list[str]:
 
 
 def _missing_notes(units: pl.DataFrame, items, store: IndexStore, values) -> list[str]:
-    """Why a unit has no history figures: series without data, or base values missing."""
+    """Why a unit has no history figures: series without data in the window, or base values missing."""
+    holes = values.group_by("series").agg(
+        pl.col("value").null_count().alias("n"),
+        pl.len().alias("of"),
+        pl.col("month").filter(pl.col("value").is_null()).min().alias("at"),
+    )
+    gaps = {r["series"]: r for r in holes.filter(pl.col("n") > 0).iter_rows(named=True)}
     notes = []
-    have = set(values.filter(pl.col("value").is_not_null())["series"].unique().to_list())
     for u in units.iter_rows(named=True):
-        its = items.filter(
-            (pl.col("contract") == u["contract"]) & (pl.col("term") == u["term"]) & (pl.col("comp") == u["comp"])
-        )  # fmt: skip
-        lacking = sorted({s for s in its["series"].to_list() if s not in have})
-        nobase = sorted(
-            set(its.filter(pl.col("base_used").is_null())["series"].to_list()) - set(lacking)
-        )
+        its = _select(items, (u["contract"], u["term"], u["comp"]))
         why = []
-        if lacking:
-            why.append(f"no data for {', '.join(lacking)} ({_how(store, lacking[0])})")
+        for s in sorted(set(its["series"].to_list()) & set(gaps)):
+            g = gaps[s]
+            if g["n"] == g["of"] and not store.has_data(s):
+                why.append(f"no data for {s} ({_how(store, s)})")
+            else:
+                why.append(
+                    f"{s} misses {g['n']} of the {g['of']} months (first {format_month(g['at'])})"
+                )
+        nobase = sorted(
+            set(its.filter(pl.col("base_used").is_null())["series"].to_list()) - set(gaps)
+        )
         if nobase:
-            why.append(f"no base value for {', '.join(nobase)} at the base period")
+            why.append(f"no value of {', '.join(nobase)} at the base period")
         name = f"{u['contract']}: {u['term']}" + (f": {u['comp']}" if u["comp"] else "")
         notes.append(f"{name}: history figures not computed: {'; '.join(why) or 'missing values'}")
     return notes
