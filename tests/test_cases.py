@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tariffs.contract import load_contract
+from tariffs.contract import load_contract, load_contracts
 from tariffs.periods import parse_month
 from tariffs.revision import history
 from tariffs.series import load_store
@@ -108,3 +108,45 @@ def test_the_published_examples_are_present() -> None:
         "price = 2837.78",
     ):
         assert figure in texts, figure
+
+
+# --- the example contracts of contracts/ on the bundled indices/ ------------------------------
+
+MISSING_AT_2002_07 = {
+    "argenton-sur-creuse": {"TR-LD", "ICHT-SERV", "BE"},
+    "belfort-leon-blum": {"TR-LD", "ICHT-BOIS"},
+    "conches-en-ouche": set(),
+    "soclova-monplaisir": set(),
+    "vitry-habitat-wood-fuel": {"ICHT-IME", "IPP-BOIS"},
+    "vitry-habitat-wood-transport": {"ICHT-IME", "IPP-BOIS", "TR-LD"},
+}
+
+
+def _bundled():
+    store = load_store(ROOT / "indices")
+    return store, load_contracts([ROOT / "contracts"], store.catalog)
+
+
+def test_example_contracts_name_exactly_the_series_documented_as_missing() -> None:
+    """docs/contracts.md: which series each real case lacks; the others must be revised."""
+    store, contracts = _bundled()
+    assert {c.id for c in contracts} == set(MISSING_AT_2002_07)
+    at = parse_month("2002-07")
+    rows = history(contracts, store, at, at).rows()
+    for contract, expected in MISSING_AT_2002_07.items():
+        mine = [r for r in rows if r["contract"] == contract]
+        missing = {i["series"] for r in mine for i in r["indices"] if i["status"] == "missing"}
+        assert missing == expected, contract
+        assert all((r["price"] is None) == bool(expected) for r in mine), contract
+
+
+def test_bundled_fod_gives_the_conches_case_result() -> None:
+    """The bundled FOD agrees with the genuine values written in mix-conches-genuine-fod.toml."""
+    store, contracts = _bundled()
+    at = parse_month("2008-07")
+    conches = [c for c in contracts if c.id == "conches-en-ouche"]
+    rows = history(conches, store, at, at).rows()
+    total = next(r for r in rows if r["component"] is None)
+    oil = next(r for r in rows if r["component"] == "fuel-oil")
+    assert (oil["coefficient"], oil["price"], total["price"]) == (2.1473, 39.51, 20.51)
+    assert [(i["base_value"], i["value"]) for i in oil["indices"]] == [(54.77, 117.61)]
