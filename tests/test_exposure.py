@@ -270,3 +270,35 @@ def test_sparse_series_gets_a_note_not_a_narrower_default_window():
     assert row_of(report, "gappy")["volatility_annual"] is None
     assert any("gappy: P1: history figures not computed: ICHT misses 46 of the 48 months" in n
                for n in report.notes)  # fmt: skip
+
+
+def test_portfolio_weighs_terms_by_yearly_amount_at_base_prices():
+    a = replace(plain_contract("a", 20, 0.2, [("FOD", 0.8)], base_period="2010-01"),
+                dwellings=10, yearly_consumption_mwh_useful=Decimal(100))  # fmt: skip
+    b = replace(plain_contract("b", 50, 0.5, [("LAB", 0.5)], base_period="2010-01"),
+                dwellings=30, yearly_consumption_mwh_useful=Decimal(60))  # fmt: skip
+    report = exposure([a, b], store3(), shocks=[parse_shock("FOD=+50%")])
+    whole = row_of(report, "(portfolio)")
+    share_a = 2000 / (2000 + 3000)
+    assert whole["oil_weight"] == pytest.approx(share_a * 0.8)
+    assert whole["oil_rank"] is None and report.rows[-1] is whole
+    k = [share_a * x + (1 - share_a) * y
+         for x, y in zip(k_path(0.2, [(0.8, FOD)]), k_path(0.5, [(0.5, LAB)]), strict=True)]  # fmt: skip
+    dk = [math.log(k[t] / k[t - 1]) for t in range(1, N)]
+    assert whole["volatility_annual"] == pytest.approx(
+        statistics.stdev(dk) * math.sqrt(12), abs=1e-6
+    )
+    shock = whole["shocks"][0]
+    row_a = row_of(report, "a")["shocks"][0]
+    assert shock["delta_price"] == pytest.approx(100 * row_a["delta_price"], abs=1e-4)  # EUR/year
+    assert shock["delta_eur_per_dwelling_year"] == pytest.approx(
+        shock["delta_price"] / 40, abs=1e-6
+    )
+
+
+def test_portfolio_leaves_out_terms_without_a_yearly_amount_and_says_so():
+    a = plain_contract("a", 20, 0.2, [("FOD", 0.8)], base_period="2010-01")
+    b = plain_contract("b", 50, 0.5, [("LAB", 0.5)], base_period="2010-01")
+    report = exposure([a, b], store3())
+    assert all(r["contract"] != "(portfolio)" for r in report.rows)
+    assert any(n.startswith("portfolio: left out") and "a P1, b P1" in n for n in report.notes)

@@ -102,7 +102,9 @@ def test_json_rows_follow_the_interface(folder):
     result = run(folder, folder / "contracts", "--shock", "FOD=+50%", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert [r["contract"] for r in rows] == ["oily", "trans", "woody"]  # 0.4, 0.132, 0
+    # 0.4, 0.132, 0, then the folder as a whole (same yearly amount each: oil weight 0.532 / 3)
+    assert [r["contract"] for r in rows] == ["oily", "trans", "woody", "(portfolio)"]
+    assert rows[-1]["oil_weight"] == pytest.approx((0.4 + 0.132) / 3)
     oily = rows[0]
     for key in ("contract", "term", "component", "window", "oil_weight", "volatility_annual",
                 "max_rise_12m", "max_fall_12m", "elasticity", "elasticity_reference",

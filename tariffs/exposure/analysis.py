@@ -28,6 +28,7 @@ from tariffs.exposure.paths import (
     monthly_path,
     units_of,
 )
+from tariffs.exposure.portfolio import PORTFOLIO, add_portfolio
 from tariffs.exposure.shocks import Shock, check_shocks, per_dwelling_year
 from tariffs.formulas import formulas_of
 from tariffs.model import Contract
@@ -66,9 +67,10 @@ def exposure(
     revisions, bases = engine_run(formulas, store, first, last)
     units = units_of(contracts, formulas)
     items = items_of(formulas, bases)
+    units, items, portfolio_notes = add_portfolio(units, items)
     values = month_values(store, used, first, last)
     path, terms = monthly_path(items, units, values)
-    notes = _oil_share_notes(store, used)
+    notes = _oil_share_notes(store, used) + portfolio_notes
     complete = path.group_by(UNIT).agg((pl.col("missing") == 0).all().alias("ok"))
     complete = complete.filter(pl.col("ok")).select(UNIT)
     notes += _missing_notes(units.join(complete, on=UNIT, how="anti"), items, store, values)
@@ -319,15 +321,16 @@ def _shock(shock: Shock, weights: dict, ends: dict, oil: dict, u: dict) -> dict:
 
 
 def _ranked(rows: list[dict]) -> list[dict]:
-    """Rows ordered by their term's oil weight (largest first); ``oil_rank`` on each term row."""
+    """Rows ordered by their term's oil weight (largest first), the portfolio last; ``oil_rank`` set."""
+    own = [r for r in rows if r["contract"] != PORTFOLIO]
     term_weight = {
-        (r["contract"], r["term"]): r["oil_weight"] for r in rows if r["component"] is None
+        (r["contract"], r["term"]): r["oil_weight"] for r in own if r["component"] is None
     }
     order = sorted(term_weight, key=lambda k: -term_weight[k])
     rank = {k: i + 1 for i, k in enumerate(order)}
     for r in rows:
-        r["oil_rank"] = rank[(r["contract"], r["term"])]
-    return sorted(rows, key=lambda r: (r["oil_rank"], r["component"] is not None))
+        r["oil_rank"] = rank.get((r["contract"], r["term"]))
+    return sorted(rows, key=lambda r: (r["oil_rank"] or len(rank) + 1, r["component"] is not None))
 
 
 def _r(value, digits: int = 10):
