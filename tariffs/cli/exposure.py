@@ -41,6 +41,8 @@ def _table(rows: list[dict], title: str) -> str:
     names = [s["shock"] for s in rows[0]["shocks"]] if rows else []
     cols += [f"{n}: ΔK / ΔP / €/dwelling/yr" for n in names]
     for r in flat:
+        r = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
+        r["contributions"] = {k: round(v, 3) for k, v in r["contributions"].items()}
         shown.append(dict(r, **{
             f"{s['shock']}: ΔK / ΔP / €/dwelling/yr": " / ".join(_g(s[f]) for f in SHOCK_FIELDS)
             for s in r["shocks"]

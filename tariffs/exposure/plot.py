@@ -67,7 +67,7 @@ def plot_exposure(report: ExposureReport, store: IndexStore, path: Path) -> None
     )
     ax.set_xlabel("Index month")
     ax.set_ylabel(
-        f"K (dimensionless, 1 at the base period) / {report.reference_id} (1 at {format_month(first)})"
+        f"K (dimensionless, 1 = base period); {report.reference_id} rebased (1 = {format_month(first)})"
     )
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.legend(loc="upper left", fontsize=8, frameon=True)

@@ -15,7 +15,8 @@ With ``k_t`` the monthly K of a unit over the window (tariffs.exposure.paths):
 - largest 12-month rise / fall = ``max`` / ``min`` of ``k_t / k_(t-12) − 1``;
 - worst year for tenants = the calendar year (complete in the window, with a
   complete year before it) whose mean monthly K rose most over the previous
-  year's mean; worst revision = the largest ``K_j / K_(j-1) − 1``;
+  year's mean (none when K never moves); worst revision = the largest
+  ``K_j / K_(j-1) − 1``;
 - variance shares: ``k_t − k̄ = Σ_i (x_it − x̄_i)`` with ``x_it = w_i I_i(t)/I_i,0``,
   so ``Var(k) = Σ_i Cov(x_i, k)`` and ``share_i = Cov(x_i, k) / Var(k)`` sums to 1
   (a share may be negative when an index moves against the others); when K does
@@ -72,6 +73,7 @@ def worst_year(path: pl.DataFrame) -> pl.DataFrame:
         )
         .filter(pl.col("prev_year") == pl.col("year") - 1)
         .with_columns((pl.col("mean_k") / pl.col("prev") - 1).alias("rise"))
+        .filter((pl.col("rise").abs() > 1e-12).any().over(UNIT))  # a constant K has no worst year
     )
     return (
         years.sort("rise", descending=True)
