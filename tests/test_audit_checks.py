@@ -87,3 +87,31 @@ def test_contract_vat_rate_dated(tmp_path):
     c = c.__class__(**{**c.__dict__, "terms": (term,)})
     result = audit(read_invoices(path), [c], memory_store(STORE))
     assert codes(result) == [(2, "vat-rate-mismatch", 788.8)]  # 5440 × (0.2 − 0.055)
+
+
+def test_rate_that_is_no_french_vat_rate(tmp_path):
+    result = run(tmp_path, "F1,1,c1,P1,2021-06,100,54.40,5440,,0.21,\n")
+    (finding,) = result.findings.iter_rows(named=True)
+    assert finding["code"] == "vat-rate-mismatch" and finding["difference_eur"] is None
+    assert "no French VAT rate" in finding["message"]
+
+
+def test_unregularised_value_is_named_as_such(tmp_path):
+    result = run(tmp_path, "F3,1,c1,P1,2021-05,100,54.00,5400,1.08,0.2,110\n")
+    assert (
+        "earlier (provisional) value published 2021-02-10, not regularised"
+        in result.findings["message"][0]
+    )
+
+
+def test_energy_basis_mismatch_has_no_invented_euros(tmp_path):
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "contract,term,period,quantity,quantity_unit,unit_price,amount_excl_vat\n"
+        "c1,P1,2021-06,100,MWh_PCI,54.40,5440\n",
+        encoding="utf-8",
+    )
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], kdec=4, pdec=2)
+    result = audit(read_invoices(path), [c], memory_store(STORE))
+    assert codes(result) == [(2, "energy-basis-mismatch", None)]
+    assert "MWh PCI" in result.findings["message"][0]

@@ -23,6 +23,8 @@ def test_seeded_errors_found_with_their_lines_and_euros():
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     got = {(f["line"], f["code"], f["difference_eur"]) for f in data["findings"]}
+    wrong_month = next(f for f in data["findings"] if f["line"] == 3)
+    assert "billed value is that of 2008-07: wrong index month" in wrong_month["message"]
     assert got == {
         (
             3,
@@ -87,3 +89,22 @@ def test_missing_column_is_a_clean_error(tmp_path):
 def test_help_has_an_example():
     result = CliRunner().invoke(main, ["audit", "--help"])
     assert result.exit_code == 0 and "tariffs audit examples/invoices/" in result.output
+
+
+def test_settlement_on_the_command_line_priced_by_the_engine(tmp_path):
+    # target 1500 MWh × 2300/2500 = 1380; metered 1300: savings 80, band 27.6;
+    # bonus 0.5 × 52.4 × 20.51 (R1 in force in 2009-05) = 537.36
+    clean = tmp_path / "clean.csv"
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    clean.write_text(lines[0].replace("conches-en-ouche", "conches-mci") + "\n", encoding="utf-8")
+    args = ["audit", str(clean), "--contracts", str(FIX / "settlement"), "--indices", str(FIX / "indices"),
+            "--dju", "2300", "--metered", "1300", "--season", "2008-2009", "--format", "json"]  # fmt: skip
+    result = CliRunner().invoke(main, [*args, "--billed-settlement", "537.36"])
+    assert result.exit_code == 0, result.output
+    (settled,) = json.loads(result.stdout)["settlements"]
+    assert settled["amount_eur"] == 537.36 and settled["kind"] == "bonus"
+    result = CliRunner().invoke(main, [*args, "--billed-settlement", "800"])
+    assert result.exit_code == 1
+    (settled,) = json.loads(result.stdout)["settlements"]
+    assert settled["finding"]["code"] == "settlement-mismatch"
+    assert settled["finding"]["difference_eur"] == pytest.approx(262.64)

@@ -38,6 +38,7 @@ from decimal import Decimal
 import polars as pl
 
 from tariffs.audit.expected import Expected, cut_dates, expected_prices
+from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
 from tariffs.audit.vat import rate_due
 from tariffs.model import Contract
@@ -54,7 +55,7 @@ FINDING_SCHEMA = {
     "row": pl.Int64, "invoice": pl.String, "invoice_line": pl.String, "contract": pl.String,
     "term": pl.String, "period": pl.String, "code": pl.String, "billed": pl.Float64,
     "expected": pl.Float64, "difference_eur": pl.Float64, "message": pl.String, "blocked": pl.Boolean,
-    "column": pl.String,
+    "column": pl.String, "ref_period": pl.String,
 }  # fmt: skip
 HALF_CENT = 0.005 + 1e-6
 
@@ -87,7 +88,8 @@ def audit(invoices: Invoices, contracts: list[Contract], store: IndexStore) -> A
     """Run every check on every line of ``invoices``; see the module Notes."""
     terms = terms_frame(contracts).lazy()
     known = pl.LazyFrame({"contract": [c.id for c in contracts]}, schema={"contract": pl.String})
-    lines = _prepared(invoices, terms, known)
+    # one streaming pass reads and types the file; every later step works on the typed frame
+    lines = _prepared(invoices, terms, known).collect(engine="streaming").lazy()
     wanted = (
         lines.filter(pl.col("block").is_null())
         .select("contract", "month", "as_of")
@@ -100,17 +102,21 @@ def audit(invoices: Invoices, contracts: list[Contract], store: IndexStore) -> A
     lines = _with_prices(lines, expected)
     lines = _with_vat(lines, contracts)
     index_rows = _index_checks(invoices, lines, expected)
+    if "bad" in index_rows.collect_schema().names() and invoices.index_columns:
+        index_rows = index_rows.filter(pl.col("bad")).collect(engine="streaming").lazy()
     lines = lines.join(
         index_rows.filter(pl.col("bad")).group_by("row").agg(pl.len().alias("n_index_bad")),
         on="row", how="left",
     ).with_columns(pl.col("n_index_bad").fill_null(0).cast(pl.Int64))  # fmt: skip
+    # the per-line columns computed once; the findings are filters of them
+    lines = lines.collect(engine="streaming").lazy()
     parts = [_blocked(lines), _index_findings(index_rows, lines), *_line_findings(lines)]
     findings, count, notes = pl.collect_all(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)).sort("row"),
          lines.select(pl.len()), _notes(lines, expected)]
     )  # fmt: skip
     return Audit(
-        findings=findings.cast(FINDING_SCHEMA),
+        findings=explain(findings.cast(FINDING_SCHEMA), store),
         notes=notes.to_dicts(),
         lines=int(count.item()),
         problems=expected.problems,
@@ -270,7 +276,7 @@ def _index_findings(index_rows: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
         pl.format("{} for {}: billed {}, due {} ({})", "series", what, pl.col("billed_index").round(6),
                   pl.col("due").round(6), pl.when(pl.col("kind") == "index").then(pl.col("exp_status"))
                   .otherwise(pl.lit("base value"))).alias("message"),
-        pl.lit(False).alias("blocked"), "column",
+        pl.lit(False).alias("blocked"), "column", what.alias("ref_period"),
     )  # fmt: skip
 
 
@@ -309,6 +315,9 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                 pl.col("vat_rate"), pl.col("vat_due"),
                 (pl.col("amount_excl_vat") * (pl.col("vat_rate") - pl.col("vat_due"))).round(2),
                 pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"), pl.col("vat_why"))),
+        finding(pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_null(), "vat-rate-mismatch", "vat_rate",
+                pl.col("vat_rate"), pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
+                pl.format("VAT rate billed {}: {}", pl.col("vat_rate"), pl.col("vat_why"))),
         finding(pl.col("amount_incl_vat").is_not_null() & rate.is_not_null()
                 & ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate)).abs() > HALF_CENT),
                 "vat-amount-mismatch", "amount_incl_vat", pl.col("amount_incl_vat"), expected_incl,
