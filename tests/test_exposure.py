@@ -302,3 +302,14 @@ def test_portfolio_leaves_out_terms_without_a_yearly_amount_and_says_so():
     report = exposure([a, b], store3())
     assert all(r["contract"] != "(portfolio)" for r in report.rows)
     assert any(n.startswith("portfolio: left out") and "a P1, b P1" in n for n in report.notes)
+
+
+def test_explicit_window_beyond_a_gappy_series_is_a_note_beyond_a_complete_one_an_error():
+    store = oil_store({"FOD": months(FOD), "BRENT-EUR": months(BRENT), "LAB": months(LAB),
+                       "ICHT": [("2011-06", 100.0), ("2012-06", 104.0)]}, {"FOD": 1.0})  # fmt: skip
+    gappy = plain_contract("gappy", 10, 0.2, [("ICHT", 0.4), ("FOD", 0.4)], base_period="2011-06")
+    report = exposure([gappy], store, M("2010-01"), M("2013-06"))
+    assert report.rows[0]["oil_weight"] == pytest.approx(0.4)
+    assert any("ICHT misses 40 of the 42 months" in n for n in report.notes)
+    with pytest.raises(MissingIndexError, match="FOD has values 2010-01..2013-12 only"):
+        exposure([gappy], store, M("2010-01"), M("2014-06"))

@@ -143,9 +143,10 @@ def window_of(
     """The window asked for, checked against the data.
 
     By default, the longest window that the oil reference and every series with
-    complete data (no gap between its first and last value) cover; a series with
-    gaps (a few transcribed points) does not narrow it, its units get a note.
-    A window beyond the first or last value of a series with data is an error.
+    complete data (no gap between its first and last value) cover. A window
+    beyond the first or last value of such a series is an error. A series with
+    gaps (a few transcribed points) neither narrows the window nor stops it: the
+    units using it get a note, like those using a series without data.
     """
     if first is not None and last is not None and first > last:
         raise OptionError(f"--from {format_month(first)} is after --to {format_month(last)}")
@@ -162,8 +163,8 @@ def window_of(
         )
     outside = [
         f"{s} has values {format_month(a)}..{format_month(b)} only"
-        for s, (a, b, _) in sorted(spans.items())
-        if (given[0] and first < a) or (given[1] and last > b)
+        for s, (a, b, full) in sorted(spans.items())
+        if (full or s == reference) and ((given[0] and first < a) or (given[1] and last > b))
     ]
     outside += _reference_gaps(store, reference, first, last)
     if outside:
