@@ -73,7 +73,7 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
 
     \b
     Examples:
-      tariffs audit examples/invoices/conches-en-ouche-2008.csv
+      tariffs audit examples/invoices/conches-en-ouche-2008-2009.csv
       tariffs audit invoices.xlsx --contracts contracts --tolerance 1 --format xlsx -o audit.xlsx
       tariffs audit invoices.csv --dju 2250 --metered 1830 --season 2003-2004 --billed-settlement 412.5
     """
