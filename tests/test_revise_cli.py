@@ -102,3 +102,14 @@ def test_history_window_reversed_is_an_error():
 def test_help_has_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    out = tmp_path / "prices.json"
+    result = run("revise", str(FIX / "network.toml"), *STORE, "--format", "json", "-o", str(out))
+    assert result.exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
