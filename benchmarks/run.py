@@ -1,0 +1,205 @@
+"""``make bench``: three workloads, four ways each, on the same generated data.
+
+``python -m benchmarks.run [--w1 N] [--w2 N] [--w3 N] [--quick] [--only W1,W3]``
+
+For each workload: the bare scan of the input (the floor), tariffs, DuckDB SQL
+and per-row Python (on a prefix sample, extrapolated linearly), each in its own
+process (:mod:`benchmarks.worker`) so times and peak memory are separate. The
+results of DuckDB and Python are checked equal to tariffs'. One JSON line per
+workload goes to standard output and to ``benchmarks/results.json``.
+
+Notes
+-----
+Ratios: ``ratio_vs_duckdb = tariffs_s / duckdb_s``, ``speedup_vs_python =
+python_s / tariffs_s``, ``ratio_vs_scan = tariffs_s / scan_s``. ``rows`` is the
+number of input rows (portfolio rows = contract × term × index for W1/W2,
+invoice lines for W3). Prices are equal when they differ by less than 1e-9;
+audit findings when the sets of (line, code) are the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from benchmarks.generate import DATA, write
+
+RESULTS = Path(__file__).parent / "results.json"
+SIZES = {"W1": 100_000, "W2": 10_000, "W3": 10_000_000}
+QUICK = {"W1": 2_000, "W2": 500, "W3": 50_000}
+SAMPLE_SHARE = {"W1": 50, "W2": 10, "W3": 100}  # the per-row Python runs on 1/50, 1/10, 1/100
+KEYS = {"W1": ["contract", "term", "at"], "W2": ["contract", "term", "at"], "W3": ["row", "code"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _options(argv)
+    sizes = dict(QUICK if a.quick else SIZES)
+    sizes.update({k: v for k, v in (("W1", a.w1), ("W2", a.w2), ("W3", a.w3)) if v})
+    wanted = [w.strip().upper() for w in a.only.split(",")] if a.only else list(SIZES)
+    lines, ok = [], True
+    with _progress(len(wanted) * 5) as step:
+        for workload in wanted:
+            step(f"{workload}: generating data")
+            files = _data(workload, sizes, a)
+            line, equal = measure(workload, files, a.indices, step)
+            ok &= equal
+            print(json.dumps(line), flush=True)
+            lines.append(line)
+    if a.results:
+        _write_lines(a.results, lines)
+    return 0 if ok else 1
+
+
+def _options(argv):
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[1]
+    )
+    p.add_argument("--w1", type=int, help=f"contracts revised in W1 (default {SIZES['W1']:,})")
+    p.add_argument(
+        "--w2", type=int, help=f"contracts of W2 and of W3's invoices (default {SIZES['W2']:,})"
+    )
+    p.add_argument("--w3", type=int, help=f"invoice lines audited in W3 (default {SIZES['W3']:,})")
+    p.add_argument("--quick", action="store_true", help="small sizes (tests, a first look)")
+    p.add_argument("--only", help="comma-separated workloads, e.g. W1,W3")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--indices", type=Path, default=Path("indices"))
+    p.add_argument(
+        "--data", type=Path, default=DATA, help="where generated inputs are kept (reused)"
+    )
+    p.add_argument(
+        "--results", type=Path, help=f"JSON lines file (default {RESULTS.name}; not with --quick)"
+    )
+    a = p.parse_args(argv)
+    if a.results is None and not a.quick:
+        a.results = RESULTS
+    return a
+
+
+def _data(workload: str, sizes: dict, a) -> dict[str, Path]:
+    if workload == "W1":
+        return write(sizes["W1"], 0, a.seed, a.indices, a.data)
+    return write(sizes["W2"], sizes["W3"] if workload == "W3" else 0, a.seed, a.indices, a.data)
+
+
+def measure(workload: str, files: dict[str, Path], indices: Path, step) -> tuple[dict, bool]:
+    """Run the four implementations of one workload; the JSON line and whether results agree."""
+    rows = (
+        pl.scan_parquet(files.get("invoices", files["portfolio"])).select(pl.len()).collect().item()
+    )
+    w = workload.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {
+            name: Path(tmp) / f"{name}.parquet" for name in ("scan", "tariffs", "duckdb", "python")
+        }
+        step(f"{workload}: scan")
+        scan = _worker("tariffs", "scan", files, indices, out["scan"])
+        step(f"{workload}: tariffs")
+        tariffs = _worker("tariffs", w, files, indices, out["tariffs"])
+        step(f"{workload}: duckdb")
+        duckdb = _worker("duckdb", w, files, indices, out["duckdb"])
+        step(f"{workload}: per-row python")
+        sample = max(1_000, rows // SAMPLE_SHARE[workload])
+        python = _worker("python", w, files, indices, out["python"], sample)
+        frames = {k: pl.read_parquet(v) for k, v in out.items() if k != "scan"}
+    equal_duckdb = _mismatches(workload, frames["tariffs"], frames["duckdb"])
+    equal_python = _mismatches(workload, frames["tariffs"], frames["python"], subset=True)
+    python_s = python["seconds"] * rows / python["sample_rows"]
+    line = {
+        "workload": workload, "rows": rows,
+        "tariffs_s": round(tariffs["seconds"], 3), "duckdb_s": round(duckdb["seconds"], 3),
+        "python_s": round(python_s, 1),
+        "python_note": f"extrapolated linearly from the first {python['sample_rows']:,} of {rows:,} rows "
+                       f"({python['seconds']:.2f} s)",
+        "scan_s": round(scan["seconds"], 3),
+        "ratio_vs_duckdb": round(tariffs["seconds"] / duckdb["seconds"], 2),
+        "speedup_vs_python": round(python_s / tariffs["seconds"], 1),
+        "ratio_vs_scan": round(tariffs["seconds"] / scan["seconds"], 2),
+        "peak_rss_mb": round(tariffs["peak_rss_mb"]), "cores": os.cpu_count(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "result_rows": frames["tariffs"].height, "duckdb_peak_rss_mb": round(duckdb["peak_rss_mb"]),
+        "mismatches_duckdb": equal_duckdb, "mismatches_python": equal_python,
+    }  # fmt: skip
+    return line, equal_duckdb == 0 and equal_python == 0
+
+
+def _worker(
+    impl: str, workload: str, files: dict, indices: Path, out: Path, sample: int = 0
+) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.worker", impl, workload, "--portfolio", str(files["portfolio"]),
+           "--indices", str(indices), "--out", str(out), "--sample", str(sample)]  # fmt: skip
+    if "invoices" in files:
+        cmd += ["--invoices", str(files["invoices"])]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    if done.returncode != 0:
+        raise SystemExit(f"{impl} {workload} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _mismatches(workload: str, tariffs: pl.DataFrame, other: pl.DataFrame, subset=False) -> int:
+    """Rows that differ between tariffs and another implementation (0: equal)."""
+    keys = KEYS[workload]
+    if workload == "W3":
+        if subset:  # the sample is a prefix of the file: compare the lines it covers
+            last = other["row"].max() if other.height else 1
+            tariffs = tariffs.filter(pl.col("row") <= last)
+        a, b = tariffs.select(keys).unique(), other.select(keys).unique()
+        return a.join(b, on=keys, how="anti").height + b.join(a, on=keys, how="anti").height
+    how = "left" if subset else "full"
+    joined = other.join(tariffs, on=keys, how=how, suffix="_t", coalesce=True)
+    same = pl.all_horizontal(
+        ((pl.col(c) - pl.col(f"{c}_t")).abs() < 1e-9) | (pl.col(c).is_null() & pl.col(f"{c}_t").is_null())
+        for c in ("coefficient", "price")
+    )  # fmt: skip
+    return joined.filter(~same.fill_null(False)).height
+
+
+def _write_lines(path: Path, lines: list[dict]) -> None:
+    """Replace the lines of the workloads just run, keep the others; atomic."""
+    old = (
+        [json.loads(t) for t in path.read_text().splitlines() if t.strip()] if path.exists() else []
+    )
+    ran = {line["workload"] for line in lines}
+    kept = sorted([o for o in old if o["workload"] not in ran] + lines, key=lambda x: x["workload"])
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(line) + "\n" for line in kept))
+    tmp.replace(path)
+
+
+def _progress(total: int):
+    """A rich progress bar on a terminal (standard error); nothing when piped."""
+    if not sys.stderr.isatty():
+        return nullcontext(lambda description: None)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)  # fmt: skip
+    task = progress.add_task("bench", total=total)
+    done = [0]
+
+    def step(description: str) -> None:
+        progress.update(task, description=description, completed=done[0])
+        done[0] += 1
+
+    class _Bar:
+        def __enter__(self):
+            progress.start()
+            return step
+
+        def __exit__(self, *exc):
+            progress.stop()
+
+    return _Bar()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Run one implementation of one workload in this process; print its time and peak memory.
+
+``python -m benchmarks.worker IMPL WORKLOAD --portfolio P --indices DIR [--invoices F]
+[--sample N] --out RESULT.parquet`` prints one JSON object: ``seconds`` (the work,
+from reading the inputs to the result in memory; interpreter start-up and
+imports excluded), ``peak_rss_mb`` (this process's peak resident memory,
+imports included) and, for the per-row Python, ``sample_rows``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("impl", choices=["tariffs", "duckdb", "python"])
+    p.add_argument("workload", choices=["w1", "w2", "w3", "scan"])
+    p.add_argument("--portfolio", type=Path, required=True)
+    p.add_argument("--indices", type=Path, default=Path("indices"))
+    p.add_argument("--invoices", type=Path)
+    p.add_argument("--sample", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    a = p.parse_args(argv)
+    module = importlib.import_module(f"benchmarks.impl_{a.impl}")
+    import polars  # noqa: F401  (imported before the clock starts, as every implementation uses it)
+
+    kwargs = dict(portfolio=a.portfolio, indices=a.indices, invoices=a.invoices, sample=a.sample)
+    t0 = time.perf_counter()
+    result = getattr(module, a.workload)(**kwargs)
+    seconds = time.perf_counter() - t0
+    report = {}
+    if isinstance(result, tuple):  # per-row Python: (frame, seconds of the sample, rows processed)
+        result, seconds, report["sample_rows"] = result
+    report.update(
+        seconds=seconds, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    result.write_parquet(a.out)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

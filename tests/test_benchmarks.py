@@ -1,0 +1,106 @@
+"""The benchmark harness on a small portfolio: the three implementations give the same results.
+
+No timing is asserted (the machine is shared): only that tariffs, DuckDB SQL and
+the per-row Python agree, that the generator is reproducible, and that
+``python -m benchmarks.run`` prints the JSON fields the issue lists.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+pytest.importorskip("duckdb")
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package: run from the checkout
+
+from benchmarks import impl_duckdb, impl_python, impl_tariffs  # noqa: E402
+from benchmarks.generate import portfolio, write  # noqa: E402
+from benchmarks.run import _mismatches  # noqa: E402
+from tariffs.portfolio import read_portfolio  # noqa: E402
+from tariffs.series import load_store  # noqa: E402
+
+INDICES = ROOT / "indices"
+FIELDS = {"workload", "rows", "tariffs_s", "duckdb_s", "python_s", "python_note", "scan_s",
+          "ratio_vs_duckdb", "speedup_vs_python", "ratio_vs_scan", "peak_rss_mb", "cores", "date"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    return write(300, 20_000, 7, INDICES, tmp_path_factory.mktemp("bench"))
+
+
+@pytest.fixture(scope="module")
+def store():
+    return load_store(INDICES)
+
+
+def test_generator_is_seeded_valid_and_uses_only_bundled_series(files, store):
+    a, b = portfolio(200, store, seed=3), portfolio(200, store, seed=3)
+    assert a.equals(b) and not a.equals(portfolio(200, store, seed=4))
+    table = pl.read_parquet(files["portfolio"])
+    per_term = table.group_by("contract", "term").len()["len"]
+    assert per_term.min() >= 3 and per_term.max() <= 5
+    assert table.select("contract", "term").n_unique() == 3 * 300
+    assert set(table["series"]) <= set(store.catalog)
+    # written base values are the published values (never invented)
+    given = table.filter(pl.col("base_value").is_not_null()).join(
+        store.values.select("series", pl.col("period").alias("base_period"), "value"),
+        on=["series", "base_period"],
+    )
+    assert given.height > 0 and (given["base_value"] == given["value"]).all()
+    assert read_portfolio(files["portfolio"], store.catalog).contracts == 300
+
+
+@pytest.mark.parametrize("workload", ["w1", "w2"])
+def test_duckdb_and_python_prices_equal_tariffs(files, workload):
+    kwargs = dict(portfolio=files["portfolio"], indices=INDICES, invoices=None)
+    ours = getattr(impl_tariffs, workload)(**kwargs)
+    sql = getattr(impl_duckdb, workload)(**kwargs)
+    rows, _, n = getattr(impl_python, workload)(sample=2_000, **kwargs)
+    assert ours.height > 300 and ours["price"].null_count() == 0
+    assert sql.height == ours.height
+    assert _mismatches(workload.upper(), ours, sql) == 0
+    assert rows.height > 50 and n < 2_000
+    assert _mismatches(workload.upper(), ours, rows, subset=True) == 0
+
+
+def test_duckdb_and_python_audit_findings_equal_tariffs(files):
+    kwargs = dict(portfolio=files["portfolio"], indices=INDICES, invoices=files["invoices"])
+    ours = impl_tariffs.w3(**kwargs)
+    sql = impl_duckdb.w3(**kwargs)
+    rows, _, _ = impl_python.w3(sample=5_000, **kwargs)
+    codes = set(ours["code"])
+    assert {"unit-price-mismatch", "amount-mismatch", "vat-amount-mismatch", "duplicate-line",
+            "unknown-contract"} <= codes  # fmt: skip
+    assert _mismatches("W3", ours, sql) == 0
+    assert rows.height > 0 and _mismatches("W3", ours, rows, subset=True) == 0
+
+
+def test_run_prints_one_json_line_per_workload_with_the_issue_fields(tmp_path):
+    results = tmp_path / "results.json"
+    args = [
+        "--quick",
+        "--only",
+        "W1",
+        "--w1",
+        "300",
+        "--data",
+        str(tmp_path),
+        "--results",
+        str(results),
+    ]
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout.strip())
+    assert FIELDS <= set(line) and line["workload"] == "W1"
+    assert line["mismatches_duckdb"] == 0 and line["mismatches_python"] == 0
+    assert "extrapolated" in line["python_note"]
+    assert results.read_text().strip() == done.stdout.strip()
+    assert done.stderr == ""  # piped: no progress bar
