@@ -9,10 +9,23 @@ Rules (INTERFACE.md ``[revision].index_rule``):
   base value is the same mean ending at the base period;
 - ``latest-published``: the last period whose value was published on or before
   the first day of the revision month, as known on that day (vintages); a value
-  without a publication date counts as published once its period has ended.
+  without a publication date counts as published once its period has ended. A
+  series that stopped (catalog ``stopped``) no longer serves once the revision
+  month is more than ``STOPPED_GRACE_MONTHS`` after its last period: the
+  contract needs a successor index, and the value is reported missing.
 
 A needed value that is not in the store leaves ``value`` null; the caller
 reports it as missing, never guesses.
+
+Notes
+-----
+Every window is looked up in a *dense monthly table* of each series (one row per
+month from its first to its last value, quarterly values repeated over their
+three months) carrying running sums: the mean over months ``[first, last]`` is
+``(S[last] - S[first-1]) / (N[last] - N[first-1])``, complete when the count
+equals ``last - first + 1``. Windows are deduplicated before the lookup, so
+the cost grows with the number of distinct (series, window) pairs, not with the
+number of contracts.
 """
 
 from __future__ import annotations
@@ -23,6 +36,9 @@ import polars as pl
 
 from tariffs.periods import first_day
 from tariffs.series import IndexStore
+
+STOPPED_GRACE_MONTHS = 3
+WINDOW = ["series", "first", "last"]
 
 
 def month_text(month: pl.Expr) -> pl.Expr:
@@ -48,104 +64,179 @@ def series_frame(store: IndexStore) -> pl.DataFrame:
         {"series": s.id, "frequency": s.frequency, "available": s.available, "stopped": s.stopped}
         for s in store.catalog.values()
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "series": pl.String,
-            "frequency": pl.String,
-            "available": pl.Boolean,
-            "stopped": pl.String,
-        },
-    )
+    schema = {
+        "series": pl.String,
+        "frequency": pl.String,
+        "available": pl.Boolean,
+        "stopped": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)
 
 
-def pick_window(
-    wanted: pl.DataFrame, values: pl.DataFrame, series: pl.DataFrame, group: list[str]
-) -> pl.DataFrame:
-    """Mean value over months ``[first, last]`` for each row of ``wanted``.
+def dense_months(values: pl.DataFrame) -> pl.DataFrame:
+    """One row per series × month between its first and last value, with running sums.
 
-    ``wanted`` has ``group`` columns (including ``series``), ``first`` and
-    ``last`` (month indices). Returns ``group`` + value, value_sum, found,
-    expected, period, status, published, chained, link_coefficient.
+    ``values`` is ``IndexStore.resolved()``. Columns: series, month, value,
+    status, published, link_coefficient, and the running ``s`` (sum of values),
+    ``n`` (count), ``p`` (provisional), ``c`` (chained), ``r`` (revised since first
+    publication).
     """
-    months = (
-        wanted.join(series.select("series", "frequency"), on="series", how="left")
-        .with_columns(pl.int_ranges("first", pl.col("last") + 1).alias("month"))
-        .explode("month")
-        .with_columns(
-            pl.when(pl.col("frequency") == "quarterly")
-            .then(pl.col("month") // 3)
-            .otherwise(pl.col("month"))
-            .alias("key")
-        )
+    monthly = values.with_columns(
+        pl.when(pl.col("frequency") == "quarterly")
+        .then(pl.int_ranges(pl.col("key") * 3, pl.col("key") * 3 + 3))
+        .otherwise(pl.concat_list(pl.col("key")))
+        .alias("month")
+    ).explode("month")
+    bounds = monthly.group_by("series").agg(
+        pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")
     )
-    joined = months.join(
-        values.select("series", "key", "period", "value", "status", "published", "chained", "link_coefficient",
-                      "first_value", "vintages"),
-        on=["series", "key"], how="left",
+    grid = bounds.with_columns(pl.int_ranges("lo", pl.col("hi") + 1).alias("month")).explode(
+        "month"
+    )
+    dense = grid.select("series", "month").join(
+        monthly.select("series", "month", "frequency", "period", "value", "status", "published", "chained",
+                       "link_coefficient", "first_value"),
+        on=["series", "month"], how="left",
+    ).sort("series", "month")  # fmt: skip
+    present = pl.col("value").is_not_null()
+    return dense.with_columns(
+        pl.col("value").fill_null(0.0).cum_sum().over("series").alias("s"),
+        present.cast(pl.Int64).cum_sum().over("series").alias("n"),
+        (pl.col("status") == "provisional").fill_null(False).cast(pl.Int64).cum_sum().over("series").alias("p"),
+        pl.col("chained").fill_null(False).cast(pl.Int64).cum_sum().over("series").alias("c"),
+        (present & (pl.col("first_value") != pl.col("value"))).fill_null(False).cast(pl.Int64)
+        .cum_sum().over("series").alias("r"),
+        pl.col("link_coefficient").max().over("series").alias("series_link"),
     )  # fmt: skip
-    out = joined.group_by(group, maintain_order=True).agg(
-        pl.col("value").sum().alias("value_sum"),
-        pl.col("value").count().alias("found"),
-        pl.len().alias("expected"),
-        pl.col("first").first(),
-        pl.col("last").first(),
-        pl.col("frequency").first(),
-        pl.col("status").filter(pl.col("status") == "provisional").first().alias("provisional"),
-        pl.col("status").drop_nulls().last().alias("status"),
-        pl.col("published").max(),
-        pl.col("chained").any(),
-        pl.col("link_coefficient").max(),
-        (pl.col("first_value") != pl.col("value")).any().alias("revised_since"),
+
+
+def pick_windows(windows: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """Mean value of each distinct window ``(series, first, last)`` (month indices).
+
+    Returns the window columns + value (null when a month is missing), value_sum,
+    found, expected, period (``YYYY-MM``, ``YYYY-Qn`` or ``first..last``),
+    status, published, chained, link_coefficient, revised_since.
+    """
+    windows = windows.unique().join(series.select("series", "frequency"), on="series", how="left")
+    bounds = dense.group_by("series").agg(
+        pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi")
     )
+    cums = dense.select("series", "month", "s", "n", "p", "c", "r")
+    w = windows.join(bounds, on="series", how="left").with_columns(
+        pl.min_horizontal("last", "hi").alias("_end"), (pl.col("first") - 1).alias("_start")
+    )
+    w = w.join(cums.rename({c: f"{c}1" for c in "snpcr"}), left_on=["series", "_end"],
+               right_on=["series", "month"], how="left")  # fmt: skip
+    w = w.join(cums.rename({c: f"{c}0" for c in "snpcr"}), left_on=["series", "_start"],
+               right_on=["series", "month"], how="left")  # fmt: skip
+    diff = {c: (pl.col(f"{c}1").fill_null(0) - pl.col(f"{c}0").fill_null(0)) for c in "snpcr"}
+    before_data = pl.col("_start") < pl.col("lo")
+    w = w.with_columns(
+        pl.when(pl.col("_end") < pl.col("first")).then(0).otherwise(diff["n"]).alias("found"),
+        diff["s"].alias("value_sum"), diff["p"].alias("_prov"), diff["c"].alias("_chained"),
+        diff["r"].alias("_revised"), (pl.col("last") - pl.col("first") + 1).alias("expected"),
+    ).with_columns(
+        # a window starting before the data has no "previous" running sum: the left join gave nulls (0)
+        pl.when(before_data | pl.col("s0").is_not_null()).then(pl.col("found")).otherwise(0).alias("found")
+    )  # fmt: skip
+    at_last = dense.select("series", "month", "period", "status", "published", "link_coefficient", "series_link",
+                           pl.col("value").alias("_v_last"))  # fmt: skip
+    w = w.join(at_last, left_on=["series", "last"], right_on=["series", "month"], how="left")
     single = pl.col("first") == pl.col("last")
     label = (
         pl.when(single)
         .then(period_text(pl.col("first"), pl.col("frequency")))
         .otherwise(pl.format("{}..{}", month_text(pl.col("first")), month_text(pl.col("last"))))
     )
-    return out.with_columns(
-        pl.when(pl.col("found") == pl.col("expected"))
-        .then(pl.col("value_sum") / pl.col("found"))
-        .alias("value"),
+    complete = pl.col("found") == pl.col("expected")
+    # one month: the value itself, not a difference of running sums (no float noise)
+    value_sum = pl.when(single).then(pl.col("_v_last")).otherwise(pl.col("value_sum"))
+    return w.select(
+        *WINDOW,
+        pl.when(complete).then(value_sum / pl.col("found")).alias("value"),
+        value_sum.alias("value_sum"), pl.col("found").cast(pl.Int64), pl.col("expected").cast(pl.Int64),
         label.alias("period"),
-        pl.when(pl.col("provisional").is_not_null())
-        .then(pl.lit("provisional"))
-        .otherwise(pl.col("status"))
-        .alias("status"),
-    ).drop("provisional")
+        pl.when(pl.col("_prov") > 0).then(pl.lit("provisional")).otherwise(pl.col("status")).alias("status"),
+        "published",
+        (pl.col("_chained") > 0).alias("chained"),
+        pl.when(pl.col("_chained") > 0).then(pl.col("series_link")).alias("link_coefficient"),
+        (pl.col("_revised") > 0).alias("revised_since"),
+    )  # fmt: skip
 
 
-def pick_latest(
-    wanted: pl.DataFrame, store: IndexStore, group: list[str], as_of: date | None = None
-) -> pl.DataFrame:
-    """``latest-published``: per row of ``wanted`` (with ``at``), the last value published by the revision date."""
-    parts = []
-    for at in wanted["at"].unique().sort().to_list():
-        day = first_day(at)
-        if as_of is not None:
-            day = min(day, as_of)
-        known = store.resolved(as_of=day)
-        # a period is only known once it has ended: never a period at or after the revision month
-        ended = (
-            pl.when(pl.col("frequency") == "quarterly")
-            .then(pl.col("key") * 3 + 2)
-            .otherwise(pl.col("key"))
-            < at
+def vintages(store: IndexStore) -> pl.DataFrame:
+    """Every vintage, chained series extended back in their own base (series, period, value, status, published)."""
+    frame = store.values
+    parts = [frame]
+    for info in store.catalog.values():
+        coefficient = store.link_coefficient(info.id) if info.chain else None
+        if coefficient is None:
+            continue
+        until = info.chain.until
+        parts[0] = parts[0].filter(~((pl.col("series") == info.id) & (pl.col("period") <= until)))
+        parts.append(
+            frame.filter(
+                (pl.col("series") == info.chain.series) & (pl.col("period") <= until)
+            ).with_columns(pl.lit(info.id).alias("series"), pl.col("value") / coefficient)
         )
-        known = known.filter((pl.col("published").is_null() | (pl.col("published") <= day)) & ended)
-        last = known.sort("key").group_by("series").agg(pl.all().last())
-        rows = wanted.filter(pl.col("at") == at).join(last, on="series", how="left")
-        parts.append(rows)
-    if not parts:
-        return wanted
-    out = pl.concat(parts, how="diagonal_relaxed")
-    return out.with_columns(
-        pl.col("value").alias("value_sum"),
-        pl.col("value").is_not_null().cast(pl.UInt32).alias("found"),
-        pl.lit(1, pl.UInt32).alias("expected"),
-        pl.col("key").alias("first"),
-        pl.col("key").alias("last"),
-        (pl.col("first_value") != pl.col("value")).fill_null(False).alias("revised_since"),
-    ).select(*group, "value", "value_sum", "found", "expected", "first", "last", "frequency", "period",
-             "status", "published", "chained", "link_coefficient", "revised_since")  # fmt: skip
+    return pl.concat(parts)
+
+
+def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
+                series: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:  # fmt: skip
+    """``latest-published``: for each distinct (series, at), the last value published by the revision date.
+
+    Returns series, at + the columns of :func:`pick_windows` (first = last = the
+    month of the period picked).
+    """
+    pairs = wanted.select("series", "at").unique()
+    days = (
+        pairs.select("at")
+        .unique()
+        .with_columns(
+            pl.col("at").map_elements(lambda m: _day(m, as_of), return_dtype=pl.Date).alias("day")
+        )
+    )
+    pairs = pairs.join(days, on="at").join(series, on="series", how="left")
+    periods = values.select(
+        "series", "period", "key", "frequency", "first_published", "link_coefficient", "chained"
+    )
+    end_month = (
+        pl.when(pl.col("frequency") == "quarterly")
+        .then(pl.col("key") * 3 + 2)
+        .otherwise(pl.col("key"))
+    )
+    cand = pairs.join(periods.drop("frequency"), on="series").with_columns(end_month.alias("_end"))
+    cand = cand.filter(
+        (pl.col("first_published").is_null() | (pl.col("first_published") <= pl.col("day")))
+        & (pl.col("_end") < pl.col("at"))
+    )
+    best = cand.sort("key").group_by("series", "at").agg(pl.all().last())
+    vint = vintages(store).rename({"value": "v", "status": "st", "published": "pub"})
+    known = best.select("series", "at", "day", "period").join(vint, on=["series", "period"]).filter(
+        pl.col("pub").is_null() | (pl.col("pub") <= pl.col("day"))
+    ).sort("pub", nulls_last=False).group_by("series", "at").agg(
+        pl.col("v").last(), pl.col("st").last(), pl.col("pub").last(), pl.col("v").first().alias("v0")
+    )  # fmt: skip
+    stopped_month = (pl.col("stopped").str.slice(0, 4).cast(pl.Int64) * 12
+                     + pl.col("stopped").str.slice(5, 2).cast(pl.Int64, strict=False) - 1)  # fmt: skip
+    out = pairs.join(best.select("series", "at", "period", "_end", "link_coefficient", "chained"),
+                     on=["series", "at"], how="left").join(known, on=["series", "at"], how="left")  # fmt: skip
+    serves = pl.col("stopped").is_null() | (
+        pl.col("at") <= stopped_month + STOPPED_GRACE_MONTHS + 1
+    )
+    value = pl.when(serves).then(pl.col("v"))
+    return out.select(
+        "series", "at", pl.col("_end").alias("first"), pl.col("_end").alias("last"),
+        value.alias("value"), value.alias("value_sum"),
+        value.is_not_null().cast(pl.Int64).alias("found"), pl.lit(1, pl.Int64).alias("expected"),
+        pl.when(serves).then(pl.col("period")).otherwise(pl.lit(None, pl.String)).alias("period"),
+        pl.col("st").alias("status"), pl.col("pub").alias("published"),
+        pl.col("chained").fill_null(False), "link_coefficient",
+        (pl.col("v0") != pl.col("v")).fill_null(False).alias("revised_since"),
+    )  # fmt: skip
+
+
+def _day(month: int, as_of: date | None) -> date:
+    day = first_day(month)
+    return min(day, as_of) if as_of is not None else day

@@ -20,7 +20,6 @@ and how to import them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -28,20 +27,40 @@ import polars as pl
 
 from tariffs.formulas import Formulas, formulas_of, revision_months
 from tariffs.model import Contract
-from tariffs.picking import month_text, pick_latest, pick_window, series_frame
+from tariffs.picking import (
+    WINDOW,
+    dense_months,
+    month_text,
+    pick_latest,
+    pick_windows,
+    series_frame,
+)
 from tariffs.rounding import CONTEXT, ambiguous_expr, round_decimal, round_expr, to_decimal
 from tariffs.series import IndexStore
 
-KEY = ["contract", "term", "comp", "at"]
 
-
-@dataclass
 class Result:
-    """Revised prices (``frame``), their index trace (``trace``) and what could not be computed."""
+    """Revised prices (``frame``), their index trace (``trace``) and what could not be computed.
 
-    frame: pl.DataFrame
-    trace: pl.DataFrame
-    problems: list[str] = field(default_factory=list)
+    ``frame``: one row per contract × term × component × date (plus a total row,
+    ``comp`` null, per mix term). ``trace``: one row per index of each formula and
+    date (series, period, value, status, base value...). The trace is built on
+    first access from the pipeline's integer-keyed frame.
+    """
+
+    def __init__(self, frame: pl.DataFrame, trace: pl.DataFrame | None = None,
+                 problems: list[str] | None = None, *, _lazy: tuple | None = None):  # fmt: skip
+        self.frame = frame
+        self._trace = trace
+        self._lazy = _lazy
+        self.problems = list(problems or [])
+
+    @property
+    def trace(self) -> pl.DataFrame:
+        if self._trace is None:
+            trace_i, names = self._lazy
+            self._trace = trace_i.join(names, on="tid", how="left")
+        return self._trace
 
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise")."""
@@ -57,132 +76,126 @@ def compute(
     """
     values = store.resolved(as_of)
     series = series_frame(store)
-    p = formulas.params
-    wanted = formulas.indices.join(dates, on="contract").join(p, on="contract")
-    trace = _current_values(wanted, values, series, store, as_of)
-    trace = trace.join(
-        _base_values(formulas, values, series),
-        on=["contract", "term", "comp", "series"],
-        how="left",
-    )
-    trace = _with_base(trace)
-    terms = _coefficients(formulas, dates, trace)
-    terms = _round_all(terms, trace)
+    comps = formulas.components.with_row_index("tid").with_columns(pl.col("tid").cast(pl.Int64))
+    trace_i = _index_values(formulas, comps, dates, values, series, store, as_of)
+    trace_i = _with_base(trace_i)
+    terms = _coefficients(formulas, comps, dates, trace_i)
+    terms = _round_all(terms, trace_i)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
-    problems = _problems(trace, store)
+    names = comps.select("tid", "term", "comp", "base_period")
+    problems = _problems(trace_i.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
+                         .join(names, on="tid"), store)  # fmt: skip
     return Result(
         frame=frame.sort("contract", "term_order", "at", "comp_order"),
-        trace=trace,
         problems=problems,
+        _lazy=(trace_i, names),
     )
 
 
-def _current_values(wanted, values, series, store, as_of) -> pl.DataFrame:
-    group = ["contract", "term", "comp", "series", "at"]
-    keep = [
-        "contract",
-        "term",
-        "comp",
-        "series",
-        "at",
-        "weight",
-        "index_order",
-        "base_value",
-        "base_value_decimals",
-    ]
-    window = wanted.filter(pl.col("rule") != "latest-published").with_columns(
+def _index_values(formulas, comps, dates, values, series, store, as_of) -> pl.DataFrame:
+    """One row per formula index × date: the current value and the base value, by the contract's rule."""
+    idx = (
+        formulas.indices.join(comps.select("contract", "term", "comp", "tid", "base_month", "base_span"),
+                              on=["contract", "term", "comp"])
+        .join(formulas.params.select("contract", "rule", "lag", "window"), on="contract")
+        .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("blast"))
+        .with_columns(
+            pl.when(pl.col("rule") == "mean").then(pl.col("blast") - pl.col("window") + 1)
+            .otherwise(pl.col("base_month")).alias("bfirst")
+        )
+        .select("tid", "contract", "series", "index_order", "weight", "base_value", "base_value_decimals",
+                "rule", "lag", "window", "bfirst", "blast")
+    )  # fmt: skip
+    wanted = idx.join(dates, on="contract")
+    by_window = wanted.filter(pl.col("rule") != "latest-published").with_columns(
         (pl.col("at") - pl.col("lag")).alias("last"),
         (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
     )
-    parts = [
-        window.select(*keep).join(
-            pick_window(window.select(*group, "first", "last"), values, series, group), on=group
-        )
-    ]
+    needed = pl.concat([
+        by_window.select(WINDOW),
+        idx.select("series", pl.col("bfirst").alias("first"), pl.col("blast").alias("last")),
+    ]).unique()  # fmt: skip
+    windows = pick_windows(needed, dense_months(values), series)
+    parts = [by_window.join(windows, on=WINDOW, how="left")]
     latest = wanted.filter(pl.col("rule") == "latest-published")
     if latest.height:
-        parts.append(
-            latest.select(*keep).join(
-                pick_latest(latest.select(group), store, group, as_of), on=group
-            )
-        )
-    return pl.concat(parts, how="diagonal_relaxed")
-
-
-def _base_values(formulas: Formulas, values, series) -> pl.DataFrame:
-    """Series value at each formula's base period (same mean rule as the current value)."""
-    group = ["contract", "term", "comp", "series"]
-    base = (
-        formulas.indices.join(formulas.components.select("contract", "term", "comp", "base_month", "base_span", "base_period"),
-                              on=["contract", "term", "comp"])
-        .join(formulas.params.select("contract", "rule", "window"), on="contract")
-        .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("last"))
-        .with_columns(
-            pl.when(pl.col("rule") == "mean").then(pl.col("last") - pl.col("window") + 1)
-            .otherwise(pl.col("base_month")).alias("first")
-        )
+        picked = pick_latest(latest, store, values, series, as_of)
+        parts.append(latest.join(picked, on=["series", "at"], how="left"))
+    trace = pl.concat(parts, how="diagonal_relaxed")
+    base = windows.select(
+        "series", pl.col("first").alias("bfirst"), pl.col("last").alias("blast"),
+        pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
+        pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
+        pl.col("link_coefficient").alias("base_link_coefficient"),
     )  # fmt: skip
-    picked = pick_window(base.select(*group, "first", "last"), values, series, group)
-    return base.select(*group, "base_period").join(
-        picked.select(
-            *group,
-            pl.col("value").alias("series_base_value"),
-            pl.col("value_sum").alias("base_sum"),
-            pl.col("found").alias("base_found"),
-            pl.col("chained").alias("base_chained"),
-            pl.col("link_coefficient").alias("base_link_coefficient"),
-        ),
-        on=group,
-    )
+    return trace.join(base, on=["series", "bfirst", "blast"], how="left")
 
 
 def _with_base(trace: pl.DataFrame) -> pl.DataFrame:
+    """The base value used (I0), its source, and the flags it raises.
+
+    Notes
+    -----
+    The contract's ``base_value`` binds. When the series at the base period comes
+    from an older chained series and the contract's I0 equals the *older* series'
+    value (as written, to its decimals), I0 is converted into the current base by
+    the linking coefficient (I0 / coefficient) and the row is flagged
+    ``chained-series``; otherwise a different published value gives
+    ``base-value-differs``.
+    """
+    scale = pl.lit(10.0).pow(pl.col("base_value_decimals"))
     given = pl.col("base_value").is_not_null()
+    link = pl.col("base_link_coefficient")
+    same = lambda a, b: ((a * scale).round(0) == (b * scale).round(0)).fill_null(False)  # noqa: E731
+    old_base = given & pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
+                                                                       pl.col("base_value"))  # fmt: skip
     differs = (
         given
         & pl.col("series_base_value").is_not_null()
-        & (
-            (pl.col("series_base_value") * pl.lit(10.0).pow(pl.col("base_value_decimals"))).round(0)
-            != (pl.col("base_value") * pl.lit(10.0).pow(pl.col("base_value_decimals"))).round(0)
-        )
+        & ~old_base
+        & ~same(pl.col("series_base_value"), pl.col("base_value"))
+    )
+    used = (
+        pl.when(old_base)
+        .then(pl.col("base_value") / link)
+        .otherwise(pl.coalesce("base_value", "series_base_value"))
     )
     return trace.with_columns(
-        pl.coalesce("base_value", "series_base_value").alias("base_used"),
+        used.alias("base_used"),
         pl.when(given).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
         differs.alias("base_differs"),
-        (pl.col("chained") | (~given & pl.col("base_chained").fill_null(False))).alias(
-            "any_chained"
-        ),
-    ).with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("term_value"))
+        (pl.col("chained").fill_null(False) | old_base | (~given & pl.col("base_chained").fill_null(False)))
+        .alias("any_chained"),
+    ).with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("term_value"))  # fmt: skip
 
 
-def _coefficients(formulas: Formulas, dates: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
-    per = trace.group_by(KEY).agg(
+TKEY = ["tid", "at"]
+
+
+def _coefficients(
+    formulas: Formulas, comps: pl.DataFrame, dates: pl.DataFrame, trace: pl.DataFrame
+) -> pl.DataFrame:
+    """K per component and date: ``fixed + Σ weight × I/I0``, then cap and floor."""
+    per = trace.group_by(TKEY).agg(
         pl.col("term_value").sum().alias("indexed"),
         pl.col("term_value").null_count().alias("missing"),
         (pl.col("status") == "provisional").any().alias("provisional"),
         pl.col("base_differs").any(),
         pl.col("any_chained").any().alias("chained"),
     )
-    terms = formulas.components.join(dates, on="contract").join(formulas.params, on="contract")
-    terms = terms.join(per, on=KEY, how="left").with_columns(
-        pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0),
+    terms = comps.join(dates, on="contract").join(formulas.params, on="contract")
+    terms = terms.join(per, on=TKEY, how="left").with_columns(
+        pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
         pl.col("provisional").fill_null(False), pl.col("base_differs").fill_null(False),
         pl.col("chained").fill_null(False),
     )  # fmt: skip
     raw = pl.col("fixed") + pl.col("indexed")
-    return terms.with_columns(
-        pl.when(pl.col("missing") == 0).then(raw).alias("k_raw"),
-    ).with_columns(
-        (pl.col("cap").is_not_null() & (pl.col("k_raw") > pl.col("cap")))
-        .fill_null(False)
-        .alias("capped"),
-        (pl.col("floor").is_not_null() & (pl.col("k_raw") < pl.col("floor")))
-        .fill_null(False)
-        .alias("floored"),
+    return terms.with_columns(pl.when(pl.col("missing") == 0).then(raw).alias("k_raw")).with_columns(
+        (pl.col("cap").is_not_null() & (pl.col("k_raw") > pl.col("cap"))).fill_null(False).alias("capped"),
+        (pl.col("floor").is_not_null() & (pl.col("k_raw") < pl.col("floor"))).fill_null(False).alias("floored"),
         pl.col("k_raw").clip(pl.col("floor"), pl.col("cap")).alias("k_clamped"),
-    )
+    )  # fmt: skip
 
 
 def _round_all(terms: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
@@ -191,66 +204,61 @@ def _round_all(terms: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
     terms = terms.with_columns(
         round_expr(pl.col("k_clamped"), pl.col("kdec"), rule).alias("coefficient")
     )
+    product = pl.col("base_price") * pl.col("coefficient")
     terms = terms.with_columns(
-        round_expr(pl.col("base_price") * pl.col("coefficient"), pl.col("pdec"), rule).alias(
-            "price"
-        ),
-        (
-            ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule)
-            | ambiguous_expr(pl.col("base_price") * pl.col("coefficient"), pl.col("pdec"), rule)
-        )
-        .fill_null(False)
-        .alias("ambiguous"),
-    )
+        round_expr(product, pl.col("pdec"), rule).alias("price"),
+        (ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule) | ambiguous_expr(product, pl.col("pdec"), rule))
+        .fill_null(False).alias("ambiguous"),
+    )  # fmt: skip
     hard = terms.filter(pl.col("ambiguous"))
     if hard.height == 0:
         return terms
-    exact = _exact(hard, trace)
-    return terms.update(exact, on=KEY)
+    return terms.update(_exact(hard, trace), on=TKEY)
 
 
 def _exact(hard: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
     """Recompute K and price with exact decimals for the rows near a rounding boundary."""
     parts = (
-        trace.join(hard.select(KEY), on=KEY)
-        .group_by(KEY)
-        .agg("weight", "value_sum", "found", "base_value", "base_sum", "base_found")
+        trace.join(hard.select(TKEY), on=TKEY)
+        .group_by(TKEY)
+        .agg("weight", "value_sum", "found", "base_value", "base_sum", "base_found", "base_used")
     )
-    by_key = {tuple(r[k] for k in KEY): r for r in parts.iter_rows(named=True)}
+    by_key = {(r["tid"], r["at"]): r for r in parts.iter_rows(named=True)}
     rows = []
     for r in hard.iter_rows(named=True):
-        k = Decimal(str(r["fixed"]))
-        t = by_key.get(tuple(r[c] for c in KEY))
-        if t is not None:
-            for w, vs, n, bv, bs, bn in zip(
-                t["weight"],
-                t["value_sum"],
-                t["found"],
-                t["base_value"],
-                t["base_sum"],
-                t["base_found"],
-                strict=True,
-            ):
-                value = CONTEXT.divide(_exact_sum(vs), Decimal(n))
-                base = (
-                    to_decimal(bv)
-                    if bv is not None
-                    else CONTEXT.divide(_exact_sum(bs), Decimal(bn))
-                )
-                k = CONTEXT.add(k, CONTEXT.multiply(to_decimal(w), CONTEXT.divide(value, base)))
-        if r["cap"] is not None:
-            k = min(k, to_decimal(r["cap"]))
-        if r["floor"] is not None:
-            k = max(k, to_decimal(r["floor"]))
+        k = _exact_k(r, by_key.get((r["tid"], r["at"])))
         k = round_decimal(k, r["kdec"], r["rounding"])
         price = round_decimal(
             CONTEXT.multiply(to_decimal(r["base_price"]), k), r["pdec"], r["rounding"]
         )
-        rows.append({**{c: r[c] for c in KEY}, "coefficient": float(k), "price": float(price)})
+        rows.append(
+            {"tid": r["tid"], "at": r["at"], "coefficient": float(k), "price": float(price)}
+        )
     return pl.DataFrame(
         rows,
-        schema={**{c: hard.schema[c] for c in KEY}, "coefficient": pl.Float64, "price": pl.Float64},
+        schema={"tid": pl.Int64, "at": pl.Int64, "coefficient": pl.Float64, "price": pl.Float64},
     )
+
+
+def _exact_k(r: dict, t: dict | None) -> Decimal:
+    """K = fixed + Σ w × I/I0 with 28 significant digits, clamped by cap and floor."""
+    k = to_decimal(r["fixed"])
+    if t is not None:
+        for w, vs, n, bv, bs, bn, bu in zip(t["weight"], t["value_sum"], t["found"], t["base_value"],
+                                            t["base_sum"], t["base_found"], t["base_used"], strict=True):  # fmt: skip
+            value = CONTEXT.divide(_exact_sum(vs), Decimal(n))
+            if bv is not None and to_decimal(bv) == to_decimal(bu):
+                base = to_decimal(bv)
+            elif bv is None:
+                base = CONTEXT.divide(_exact_sum(bs), Decimal(bn))
+            else:  # the contract's I0 in an older base, divided by the linking coefficient
+                base = Decimal(repr(round(bu, 12)))
+            k = CONTEXT.add(k, CONTEXT.multiply(to_decimal(w), CONTEXT.divide(value, base)))
+    if r["cap"] is not None:
+        k = min(k, to_decimal(r["cap"]))
+    if r["floor"] is not None:
+        k = max(k, to_decimal(r["floor"]))
+    return k
 
 
 def _exact_sum(value_sum: float) -> Decimal:
@@ -259,94 +267,129 @@ def _exact_sum(value_sum: float) -> Decimal:
 
 
 def _safeguard(terms: pl.DataFrame) -> pl.DataFrame:
-    prev = pl.col("coefficient").shift(1).over(["contract", "term", "comp"], order_by="at")
+    """Flag a K that moved more than ``safeguard`` since the previous revision date computed."""
+    prev = pl.col("coefficient").shift(1).over("tid", order_by="at")
     moved = ((pl.col("coefficient") / prev - 1).abs() > pl.col("safeguard")).fill_null(False)
-    return terms.with_columns(pl.col("coefficient").alias("_k")).with_columns(
-        moved.alias("safeguard_hit")
-    )
+    return terms.with_columns(moved.alias("safeguard_hit"))
+
+
+TERM_COLUMNS = ["contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
+                "energy_basis", "share", "base_price", "coefficient", "price", "missing", "provisional",
+                "base_differs", "chained", "capped", "floored", "safeguard_hit", "pdec", "rounding"]  # fmt: skip
 
 
 def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
-    """Add one total row (comp = null) per mix term and date; plain terms keep comp = null."""
-    cols = ["contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
-            "energy_basis", "share", "base_price", "coefficient", "price", "missing", "provisional",
-            "base_differs", "chained", "capped", "floored", "safeguard_hit", "pdec", "rounding"]  # fmt: skip
-    terms = terms.select(cols)
+    """Add one total row (comp = null) per mix term and date; plain terms keep comp = null.
+
+    The total's price is ``round(Σ share × component price, pdec)``, exact: the
+    component prices are already rounded decimals, so the float sum is rounded
+    in float unless it lies near a boundary, where it is recomputed with Decimal.
+    """
+    terms = terms.select(TERM_COLUMNS)
     mix = terms.filter(pl.col("is_mix"))
     plain = terms.filter(~pl.col("is_mix")).with_columns(pl.lit(None, pl.String).alias("comp"))
     if mix.height == 0:
         return plain
-    totals = mix.group_by(["contract", "term", "at"], maintain_order=True).agg(
-        pl.col(
-            "term_order", "is_mix", "base_period", "unit", "energy_basis", "pdec", "rounding"
-        ).first(),
+    group = ["contract", "term", "at"]
+    totals = mix.group_by(group, maintain_order=True).agg(
+        pl.col("term_order", "is_mix", "base_period", "unit", "energy_basis", "pdec", "rounding").first(),
         (pl.col("share") * pl.col("base_price")).sum().alias("base_price"),
         (pl.col("share") * pl.col("price")).sum().alias("price_raw"),
         pl.col("missing").sum(),
-        pl.col(
-            "provisional", "base_differs", "chained", "capped", "floored", "safeguard_hit"
-        ).any(),
-    )
-    exact = [
-        float(round_decimal(sum((to_decimal(s) * to_decimal(p) for s, p in zip(ss, ps, strict=True)), Decimal(0)), d, r))
-        if None not in ps else None
-        for ss, ps, d, r in mix.group_by(["contract", "term", "at"], maintain_order=True)
-        .agg("share", "price", pl.col("pdec").first(), pl.col("rounding").first())
-        .select("share", "price", "pdec", "rounding").iter_rows()
-    ]  # fmt: skip
+        pl.col("provisional", "base_differs", "chained", "capped", "floored", "safeguard_hit").any(),
+        pl.col("share"), pl.col("price").alias("prices"),
+    )  # fmt: skip
+    rule = pl.col("rounding")
     totals = totals.with_columns(
-        pl.Series("price", exact, dtype=pl.Float64),
-        pl.lit(None, pl.String).alias("comp"),
-        pl.lit(-1, pl.Int64).alias("comp_order"),
-        pl.lit(1.0).alias("share"),
-    ).with_columns((pl.col("price") / pl.col("base_price")).round(6).alias("coefficient"))
-    return pl.concat([plain, mix, totals.select(cols)], how="diagonal_relaxed")
+        round_expr(pl.col("price_raw"), pl.col("pdec"), rule).alias("price"),
+        ambiguous_expr(pl.col("price_raw"), pl.col("pdec"), rule)
+        .fill_null(False)
+        .alias("ambiguous"),
+    )
+    hard = totals.filter(pl.col("ambiguous") & (pl.col("missing") == 0))
+    if hard.height:
+        exact = [
+            float(round_decimal(sum((to_decimal(a) * to_decimal(b) for a, b in zip(ss, ps, strict=True)),
+                                    Decimal(0)), d, r))
+            for ss, ps, d, r in hard.select("share", "prices", "pdec", "rounding").iter_rows()
+        ]  # fmt: skip
+        fixed = hard.select(group).with_columns(pl.Series("price", exact, dtype=pl.Float64))
+        totals = totals.update(fixed, on=group)
+    totals = totals.with_columns(
+        pl.lit(None, pl.String).alias("comp"), pl.lit(-1, pl.Int64).alias("comp_order"), pl.lit(1.0).alias("share"),
+    ).with_columns((pl.col("price") / pl.col("base_price")).round(6).alias("coefficient"))  # fmt: skip
+    return pl.concat([plain, mix, totals.select(TERM_COLUMNS)], how="diagonal_relaxed")
 
 
-def _problems(trace: pl.DataFrame, store: IndexStore) -> list[str]:
-    """One message per missing series (or missing value), naming the terms that need it.
+def _problems(missing: pl.DataFrame, store: IndexStore) -> list[str]:
+    """One message per missing series and cause, naming the terms that need it.
 
-    A series missing at many revision dates gives one message with the first
-    period missing and the number of dates affected.
+    ``missing`` holds the trace rows whose value or base value is missing. A
+    cause met at many revision dates gives one message with the first period
+    missing and the number of dates affected.
     """
-    missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
+    bounds = _bounds(store)
     groups: dict[tuple, dict] = {}
     for r in missing.sort("at").iter_rows(named=True):
-        info = store.catalog.get(r["series"])
-        kind = (
-            "series"
-            if info is None or not info.available
-            else ("value" if r["value"] is None else "base")
+        cause, message = missing_message(r, store, bounds.get(r["series"]))
+        g = groups.setdefault(
+            (r["series"], cause), {"message": message, "users": {}, "dates": set()}
         )
-        g = groups.setdefault((r["series"], kind), {"first": r, "users": {}, "dates": set()})
         g["users"].setdefault(f"{r['contract']} {r['term']}", None)
         g["dates"].add(r["at"])
     out = []
-    for (_, kind), g in groups.items():
-        msg = missing_message(g["first"], store)
-        more = len(g["dates"]) - 1
-        if more > 0 and kind == "value":
-            msg += f" ({more} later revision date(s) affected too)"
+    for (_, cause), g in groups.items():
+        msg = g["message"]
+        if len(g["dates"]) > 1 and cause not in ("no-series", "base"):
+            msg += f" ({len(g['dates']) - 1} later revision date(s) affected too)"
         out.append(f"{msg}; needed by: {', '.join(g['users'])}")
     return out
 
 
-def missing_message(r: dict, store: IndexStore) -> str:
-    """Why a value is missing and what to do about it (import, successor series, base value)."""
+def _bounds(store: IndexStore) -> dict[str, tuple[str, str]]:
+    frame = store.values.group_by("series").agg(
+        pl.col("period").min(), pl.col("period").max().alias("last")
+    )
+    return {s: (a, b) for s, a, b in frame.iter_rows()}
+
+
+def missing_message(
+    r: dict, store: IndexStore, bounds: tuple[str, str] | None = None
+) -> tuple[str, str]:
+    """Why a value is missing and what to do about it: ``(cause, message)``.
+
+    Causes: ``no-series`` (declared without values), ``stopped`` (publication
+    discontinued: a successor index is needed), ``not-yet`` (after the last value
+    in the store), ``before`` (before the first value), ``hole`` (a gap inside
+    the series), ``base`` (no value at the base period).
+    """
     info = store.catalog.get(r["series"])
-    if info is None or not info.available:
-        return info.missing_message() if info else f"series {r['series']} is not in the catalog"
-    if r["value"] is None:
-        where = f"for {r['period']}" if r.get("period") else ""
-        if info.stopped and r.get("period") and r["period"].split("..")[-1] > info.stopped:
-            return (
-                f"series {info.id} stopped after {info.stopped} (publication discontinued); "
-                f"no value {where}: the contract needs a successor index from then on (amendment)"
-            )
-        return f"no value of {info.id} {where} in the store; import a newer download (tariffs indices import FILE)"
+    if info is None or not info.available or bounds is None:
+        text = info.missing_message() if info else f"series {r['series']} is not in the catalog"
+        return "no-series", text
+    sid = info.id
+    if r["value"] is not None:
+        return "base", (f"no value of {sid} at the base period {r['base_period']} (values from {bounds[0]}); "
+                        "write base_value in the contract or import older values")  # fmt: skip
+    period = r.get("period") or ""
+    first, _, last = period.partition("..")
+    last = last or first
+    if info.stopped and (not period or last > info.stopped):
+        return "stopped", (f"series {sid} stopped after {info.stopped} (publication discontinued); "
+                           f"it cannot serve the revision of {month_name(r['at'])}: the contract needs a "
+                           "successor index from then on (amendment)")  # fmt: skip
+    if not period:
+        return "not-yet", (f"no value of {sid} was published by the revision date {month_name(r['at'])} "
+                           "(latest-published); import the publication of that time")  # fmt: skip
+    if last > bounds[1]:
+        return "not-yet", (f"no value of {sid} for {period}: the store ends at {bounds[1]}; "
+                           "import a newer download (tariffs indices import FILE)")  # fmt: skip
+    if first < bounds[0]:
+        return "before", (f"no value of {sid} for {period}: the store starts at {bounds[0]}; "
+                          "import older values (tariffs indices import FILE)")  # fmt: skip
     return (
-        f"no value of {info.id} at the base period {r['base_period']}; "
-        "write base_value in the contract or import older values"
+        "hole",
+        f"no value of {sid} for some month of {period} (a gap in the store); import the missing values",
     )
 
 
@@ -356,8 +399,8 @@ def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
     for t in trace.sort("index_order").iter_rows(named=True):
         entry = {
             "series": t["series"], "weight": t["weight"], "base_period": t["base_period"],
-            "base_value": t["base_used"], "base_source": t["base_source"], "period": t["period"],
-            "value": t["value"], "status": t["status"] if t["value"] is not None else "missing",
+            "base_value": _snap(t["base_used"]), "base_source": t["base_source"], "period": t["period"],
+            "value": _snap(t["value"]), "status": t["status"] if t["value"] is not None else "missing",
         }  # fmt: skip
         if t["published"] is not None:
             entry["published"] = t["published"].isoformat()
@@ -376,13 +419,18 @@ def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
         rows.append({
             "contract": r["contract"], "term": r["term"], "component": r["comp"],
             "at": f"{r['at'] // 12:04d}-{r['at'] % 12 + 1:02d}", "base_price": r["base_price"],
-            "coefficient": r["coefficient"] if status == "ok" else None,
-            "price": r["price"] if status == "ok" else None,
+            "coefficient": _snap(r["coefficient"]) if status == "ok" else None,
+            "price": _snap(r["price"]) if status == "ok" else None,
             "unit": r["unit"], "energy_basis": r["energy_basis"],
             "indices": trace_rows.get((r["contract"], r["term"], comp_key, r["at"]), []) if r["comp"] is not None or not r["is_mix"] else [],
             "flags": flags, "status": status,
         })  # fmt: skip
     return rows
+
+
+def _snap(value: float | None) -> float | None:
+    """Remove float noise from an unrounded figure (0.9999999999999999 -> 1.0): 10 decimals."""
+    return None if value is None else round(value, 10)
 
 
 # --- entry points -------------------------------------------------------------------------------
@@ -393,8 +441,30 @@ def history(
 ) -> Result:
     """Coefficient and price at every revision date of every contract in months ``[first, last]``."""
     formulas = formulas_of(contracts)
+    return history_of(formulas, store, first, last, as_of)
+
+
+def history_of(
+    formulas: Formulas, store: IndexStore, first: int, last: int, as_of: date | None = None
+) -> Result:
+    """:func:`history` on flattened formulas (contract files or a portfolio table).
+
+    The revision date just before the window is computed too (then dropped), so
+    the safeguard flag of the window's first date compares with it.
+    """
     dates = revision_months(formulas.params, first, last)
-    return compute(formulas, store, dates, as_of)
+    before = (
+        revision_months(formulas.params, first - 12, first - 1)
+        .group_by("contract")
+        .agg(pl.col("at").max())
+    )
+    result = compute(formulas, store, pl.concat([before, dates]).unique(), as_of)
+    if before.height == 0:
+        return result
+    frame = result.frame.join(dates, on=["contract", "at"], how="semi")
+    trace = result.trace.join(dates, on=["contract", "at"], how="semi")
+    missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
+    return Result(frame=frame, trace=trace, problems=_problems(missing, store))
 
 
 def revise(
@@ -443,7 +513,8 @@ def revise(
         best = frame.group_by("contract").agg(pl.col("at").max())
     frame = frame.join(best, on=["contract", "at"], how="semi")
     trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=notes + _problems(trace, store))
+    missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
+    return Result(frame=frame, trace=trace, problems=notes + _problems(missing, store))
 
 
 def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]:

@@ -175,7 +175,7 @@ def test_k_is_linear_in_the_index_ratio(base, x1, x2):
             {"I": [("2020-01", base), ("2021-01", x)], "J": [("2020-01", 7), ("2021-01", 9)]}
         )
         c = plain_contract("c", 100, 0.2, [("I", 0.5), ("J", 0.3)])
-        return one(revise([c], store, at=M("2021-01")))["coefficient"]
+        return revise([c], store, at=M("2021-01")).frame["coefficient"][0]  # unrounded K
 
     const = 0.2 + 0.3 * 9 / 7
     assert (k(x1) - const) * x2 == pytest.approx((k(x2) - const) * x1, rel=1e-9)
@@ -211,3 +211,51 @@ def test_latest_published_undated_values_count_only_once_their_period_ended():
     c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
     row = one(revise([c], store, at=M("2021-01")))
     assert row["indices"][0]["period"] == "2020-12"
+
+
+def test_history_flags_safeguard_at_the_first_date_of_the_window():
+    store = memory_store({"I": [("2020-01", 100), ("2021-01", 100), ("2022-01", 150)]})
+    c = plain_contract("c", 10, 0, [("I", 1)], safeguard=0.25)
+    rows = history([c], store, M("2022-01"), M("2022-12")).rows()
+    assert [r["at"] for r in rows] == ["2022-01"] and rows[0]["flags"] == ["safeguard"]
+
+
+def test_base_value_written_in_the_old_base_of_a_chained_series_is_linked():
+    from dataclasses import replace as dc_replace
+
+    from tariffs.series.catalog import Chain
+
+    store = memory_store({"OLD": [("2005-01", 838.02)], "NEW": [("2012-01", 112.5)]})
+    chain = Chain(series="OLD", until="2009-12", coefficient=Decimal("8.3802"))
+    store.catalog["NEW"] = dc_replace(store.catalog["NEW"], chain=chain)
+    c = plain_contract("c", 100, 0.15, [("NEW", 0.85, "838.02")], base_period="2005-01", kdec=4, pdec=2,
+                       start=date(2005, 1, 1))  # fmt: skip
+    row = one(revise([c], store, at=M("2012-01")))
+    # I0 = 838.02 / 8.3802 = 100 in the new base: K = 0.15 + 0.85 x 112.5 / 100 = 1.10625 -> 1.1063
+    assert row["coefficient"] == 1.1063 and row["price"] == 110.63
+    assert "chained-series" in row["flags"] and "base-value-differs" not in row["flags"]
+    assert row["indices"][0]["link_coefficient"] == 8.3802
+
+
+def test_latest_published_does_not_carry_a_stopped_series_forward():
+    from dataclasses import replace as dc_replace
+
+    store = memory_store({"I": [("2020-01", 100), ("2023-09", 110)]})
+    store.catalog["I"] = dc_replace(store.catalog["I"], stopped="2023-09")
+    c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
+    served = one(revise([c], store, at=M("2024-01")))
+    assert served["coefficient"] == pytest.approx(1.1)
+    result = revise([c], store, at=M("2025-01"))
+    assert one(result)["status"] == "missing-index"
+    assert any("stopped after 2023-09" in p and "successor" in p for p in result.problems)
+
+
+def test_missing_messages_name_the_cause():
+    store = memory_store({"I": [(f"2021-{m:02d}", 100 + m) for m in range(1, 13) if m != 5]})
+    c = plain_contract("c", 10, 0, [("I", 1)], rule="mean", window=12, lag=1, base_period="2021-12",
+                       start=date(2022, 1, 1))  # fmt: skip
+    problems = revise([c], store, at=M("2022-01")).problems
+    assert any("gap" in p for p in problems), problems
+    early = plain_contract("c", 10, 0, [("I", 1)], base_period="2021-01", start=date(2019, 1, 1))
+    problems = revise([early], store, at=M("2019-01")).problems
+    assert any("the store starts at 2021-01" in p for p in problems), problems
