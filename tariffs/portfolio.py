@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tariffs import model
+from tariffs import model, revision
 from tariffs.errors import ContractError, Problem
 from tariffs.formulas import (
     COMPONENTS_SCHEMA,
@@ -41,9 +41,8 @@ from tariffs.formulas import (
     PARAMS_SCHEMA,
     Formulas,
     formulas_of,
-    revision_months,
 )
-from tariffs.revision import Result, _not_in_force, _problems, _this_month, compute
+from tariffs.revision import Result
 
 SUFFIXES = (".csv", ".parquet")
 TOLERANCE = 1e-9
@@ -147,7 +146,10 @@ def is_portfolio(path: Path | str) -> bool:
 
 
 def read_table(path: Path) -> pl.DataFrame:
-    """Every column as stripped text (empty = null), plus ``_line`` (see the module notes)."""
+    """The table with text stripped (empty = null) and ``_line`` (see the module notes).
+
+    CSV columns are all text; Parquet columns keep their types (numbers, dates).
+    """
     where = str(path)
     try:
         if Path(path).suffix.lower() == ".parquet":
@@ -162,17 +164,17 @@ def read_table(path: Path) -> pl.DataFrame:
     text = [_as_text(raw, name) for name in raw.columns]
     return (
         raw.select(text)
+        .rename({name: name.strip() for name in raw.columns})
         .with_row_index("_line", offset=first)
         .with_columns(pl.col("_line").cast(pl.Int64))
     )
 
 
 def _as_text(raw: pl.DataFrame, name: str) -> pl.Expr:
-    col = pl.col(name)
-    if raw.schema[name] == pl.Date:
-        col = col.dt.to_string("%Y-%m-%d")
-    col = col.cast(pl.String).str.strip_chars()
-    return pl.when(col == "").then(None).otherwise(col).alias(name.strip())
+    if raw.schema[name] != pl.String:
+        return pl.col(name)
+    col = pl.col(name).str.strip_chars()
+    return pl.when(col == "").then(None).otherwise(col).alias(name)
 
 
 def _header(where: str, columns: list[str]) -> list[Problem]:
@@ -226,37 +228,54 @@ def _got(name: str) -> pl.Expr:
 
 def _typed(raw: pl.DataFrame, out: _Problems) -> pl.DataFrame:
     """Parse every known column to its type; report values that do not parse or are out of bounds."""
-    exprs, flags = [], []
+    exprs, flags, messages = [], {}, {}
     for name in raw.columns:
         if name not in COLUMNS:
             continue
         _, kind, required, args = COLUMNS[name]
-        parsed, wanted, ok = _parse(name, kind, args)
-        invalid = pl.col(name).is_not_null() & (parsed.is_null() | ~ok.fill_null(False))
-        out.rows(raw.filter(invalid), name, pl.format("expected {}, ", pl.lit(wanted)) + _got(name))
+        parsed, wanted, ok = _parse(name, kind, args, raw.schema[name])
+        flags[f"_bad_{name}"] = pl.col(name).is_not_null() & (
+            parsed.is_null() | ~ok.fill_null(False)
+        )
+        messages[f"_bad_{name}"] = (name, pl.format("expected {}, ", pl.lit(wanted)) + _got(name))
         if required:
-            out.rows(raw.filter(pl.col(name).is_null()), name, "missing value (required column)")
-            invalid = invalid | pl.col(name).is_null()
+            flags[f"_none_{name}"] = pl.col(name).is_null()
+            messages[f"_none_{name}"] = (name, pl.lit("missing value (required column)"))
         exprs.append(pl.when(ok.fill_null(False)).then(parsed).alias(name))
-        flags.append(invalid)
-    texts = [pl.col(c).alias(f"_text_{c}") for c in ("base_value",) if c in raw.columns]
-    bad = pl.any_horizontal(flags).any().over("contract").alias("_bad")
-    return raw.with_columns(*texts, bad).with_columns(exprs)
+    checked = raw.with_columns(**flags)
+    found = checked.select(pl.col(list(flags)).any()).row(0, named=True)
+    for flag, (name, message) in messages.items():
+        if found[flag]:
+            out.rows(checked.filter(pl.col(flag)), name, message)
+    texts = [
+        pl.col(c).cast(pl.String).alias(f"_text_{c}") for c in ("base_value",) if c in raw.columns
+    ]
+    bad = pl.lit(False)
+    if any(found.values()):
+        wrong = checked.filter(pl.any_horizontal(list(flags)))["contract"].unique()
+        bad = pl.col("contract").is_in(wrong.implode())
+    return raw.with_columns(*texts, bad.alias("_bad")).with_columns(exprs)
 
 
-def _parse(name: str, kind: int, args: tuple) -> tuple[pl.Expr, str, pl.Expr]:
+def _parse(name: str, kind: int, args: tuple, dtype: pl.DataType) -> tuple[pl.Expr, str, pl.Expr]:
+    """The parsed column, what is expected (for messages), and whether each value is valid."""
     col = pl.col(name)
     if kind == NUMBER:
         value = col.cast(pl.Float64, strict=False)
         return value, args[0], args[1](value) & value.is_finite()
     if kind == INTEGER:
         value = col.cast(pl.Int64, strict=False)
+        if dtype.is_float():
+            value = pl.when(col == col.round()).then(value)
         low, high = args
         wanted = f"an integer in [{low}, {high}]" if high is not None else f"an integer ≥ {low}"
         return value, wanted, (value >= low) & ((value <= high) if high is not None else True)
     if kind == DATE:
-        value = col.str.to_date("%Y-%m-%d", strict=False)
+        if dtype in (pl.Date, pl.Datetime):
+            return col.cast(pl.Date), "a date YYYY-MM-DD", col.is_not_null()
+        value = col.cast(pl.String).str.to_date("%Y-%m-%d", strict=False)
         return value, "a date YYYY-MM-DD", value.is_not_null()
+    col = col if dtype == pl.String else col.cast(pl.String)
     if kind == CHOICE:
         return col, f"one of {', '.join(args)}", col.is_in(list(args))
     if kind == PERIOD:
@@ -270,13 +289,24 @@ def _parse(name: str, kind: int, args: tuple) -> tuple[pl.Expr, str, pl.Expr]:
 
 def _consistent(t: pl.DataFrame, out: _Problems) -> None:
     """Columns of a level must hold one value per contract / term / component."""
-    for name in t.columns:
-        level = COLUMNS.get(name, ("index",))[0]
-        if level == "index" or name in LEVEL_KEYS[level]:
+    for level, keys in LEVEL_KEYS.items():
+        keys = [k for k in keys if k in t.columns]
+        names = [c for c in t.columns if COLUMNS.get(c, ("index",))[0] == level and c not in keys]
+        if not names:
             continue
-        keys = [k for k in LEVEL_KEYS[level] if k in t.columns]
-        first = pl.col(name).first().over(keys, order_by="_line")
-        line = pl.col("_line").first().over(keys, order_by="_line")
+        counts = t.group_by(keys).agg(pl.col(names).n_unique())
+        differ = counts.filter(pl.any_horizontal(pl.col(names) > 1))
+        if differ.height:
+            _differences(t.join(differ.select(keys), on=keys, how="semi", nulls_equal=True),
+                         level, keys, [n for n in names if differ[n].max() > 1], out)  # fmt: skip
+
+
+def _differences(
+    t: pl.DataFrame, level: str, keys: list[str], names: list[str], out: _Problems
+) -> None:
+    for name in names:
+        first = pl.col(name).first().over(keys)  # rows are in line order
+        line = pl.col("_line").first().over(keys)
         bad = t.with_columns(first.alias("_first"), line.alias("_first_line")).filter(
             pl.col(name).ne_missing(pl.col("_first"))
         )
@@ -314,22 +344,22 @@ def _rules(t: pl.DataFrame, out: _Problems, catalog: dict | None) -> None:
 
 def _components_rules(t: pl.DataFrame, out: _Problems) -> None:
     named = pl.col("component").is_not_null()
-    mixed = named.any().over("contract", "term") & ~named.all().over("contract", "term")
-    out.rows(t.filter(mixed & ~named), "component",
-             "missing: the other rows of this term name their component")  # fmt: skip
-    out.rows(t.filter(named & pl.col("share").is_null()), "share", "missing for a component")
+    if t["component"].null_count() < t.height:
+        mixed = named.any().over("contract", "term") & ~named.all().over("contract", "term")
+        out.rows(t.filter(mixed & ~named), "component",
+                 "missing: the other rows of this term name their component")  # fmt: skip
+        out.rows(t.filter(named & pl.col("share").is_null()), "share", "missing for a component")
     out.rows(t.filter(~named & pl.col("share").is_not_null()), "share",
              "only for a term made of components (give component too)")  # fmt: skip
-    loose = pl.col("series").is_null() & (pl.len().over("contract", "term", "component") > 1)
-    out.rows(t.filter(loose & pl.col("weight").is_null()), "series",
-             "a row without series in a formula that has indices")  # fmt: skip
+    if t["series"].null_count():
+        loose = pl.col("series").is_null() & (pl.len().over("contract", "term", "component") > 1)
+        out.rows(t.filter(loose & pl.col("weight").is_null()), "series",
+                 "a row without series in a formula that has indices")  # fmt: skip
 
 
 def _series_rules(t: pl.DataFrame, out: _Problems, catalog: dict | None) -> None:
     formula = ["contract", "term", "component", "series"]
-    again = t.filter(
-        pl.col("series").is_not_null() & pl.col("_line").rank("ordinal").over(formula).gt(1)
-    )
+    again = t.filter(pl.col("series").is_not_null() & ~pl.struct(formula).is_first_distinct())
     out.rows(again, "series", pl.format("series {} used twice in one formula", pl.col("series")))
     if catalog is None:
         return
@@ -346,6 +376,8 @@ def _series_rules(t: pl.DataFrame, out: _Problems, catalog: dict | None) -> None
 def _sums(t: pl.DataFrame, out: _Problems) -> None:
     """fixed + Σ weights = 1 per formula; Σ shares = 1 per mix term; customary bounds of fixed."""
     keys = ["contract", "term", "component"]
+    if t["component"].null_count() == t.height:
+        keys = ["contract", "term"]  # no component named: same groups, a cheaper key
     per = t.group_by(keys, maintain_order=True).agg(
         pl.col("_line").min(), pl.col("fixed").first(), pl.col("share").first(),
         pl.col("weight").sum().alias("weights"), pl.col("series").drop_nulls().len().alias("n"),
@@ -357,6 +389,8 @@ def _sums(t: pl.DataFrame, out: _Problems) -> None:
     odd = per.filter(~customary & ~((pl.col("fixed") == 1) & (pl.col("n") == 0)))
     out.rows(odd, "fixed", pl.format("fixed share {} outside the customary bounds [0.125, 0.5]",
                                      pl.col("fixed")), "warning")  # fmt: skip
+    if "component" not in per.columns:
+        return
     mix = per.filter(pl.col("component").is_not_null()).group_by(
         "contract", "term", maintain_order=True
     )
@@ -391,9 +425,9 @@ def _month(c: str) -> pl.Expr:
     return pl.col(c).dt.year().cast(pl.Int64) * 12 + pl.col(c).dt.month().cast(pl.Int64) - 1
 
 
-def details_of(t: pl.DataFrame) -> pl.DataFrame:
+def details_of(comps: pl.DataFrame) -> pl.DataFrame:
     """What a Contract object needs beyond the frames: one row per contract × term."""
-    rows = t.sort("_line").unique(["contract", "term"], keep="first", maintain_order=True)
+    rows = comps.unique(["contract", "term"], keep="first", maintain_order=True)
     return rows.select([pl.col(c).cast(d) for c, d in DETAILS_SCHEMA.items()])
 
 
@@ -439,9 +473,13 @@ def _dec(value: float | None, decimals: int | None = None) -> Decimal | None:
     return Decimal(f"{value:.{decimals}f}") if decimals is not None else Decimal(repr(value))
 
 
-def frames_of(t: pl.DataFrame) -> Formulas:
-    """A checked table (typed, defaults filled) -> the three frames of the pipeline."""
-    first = t.sort("_line").unique("contract", keep="first", maintain_order=True)
+def frames_of(t: pl.DataFrame, comps: pl.DataFrame) -> Formulas:
+    """A checked table (typed, defaults filled, in line order) -> the frames of the pipeline.
+
+    ``comps`` is the first row of each contract × term × component. Orders of
+    terms, components and indices are their orders of appearance in the file.
+    """
+    first = comps.unique("contract", keep="first", maintain_order=True)
     params = first.select(
         "contract", "frequency",
         pl.coalesce("month", pl.col("start").dt.month().cast(pl.Int64)).alias("rev_month"),
@@ -456,16 +494,13 @@ def frames_of(t: pl.DataFrame) -> Formulas:
     quarterly = pl.col("base_period").str.contains("Q")
     quarter = pl.col("base_period").str.slice(-1).cast(pl.Int64, strict=False)
     month_of_year = pl.col("base_period").str.slice(5, 2).cast(pl.Int64, strict=False)
-    ordered = t.sort("_line").with_columns(
-        (pl.col("_line").min().over("contract", "term")).alias("_tl"),
-        (pl.col("_line").min().over("contract", "term", "component")).alias("_cl"),
+    terms = comps.unique(["contract", "term"], keep="first", maintain_order=True).select(
+        "contract", "term", pl.int_range(pl.len()).over("contract").alias("term_order")
     )
-    comps = ordered.unique(["contract", "term", "component"], keep="first", maintain_order=True)
-    components = comps.select(
-        "contract", "term",
-        (pl.col("_tl").rank("dense").over("contract") - 1).cast(pl.Int64).alias("term_order"),
+    components = comps.join(terms, on=["contract", "term"], maintain_order="left").select(
+        "contract", "term", "term_order",
         pl.col("component").fill_null("").alias("comp"),
-        (pl.col("_cl").rank("dense").over("contract", "term") - 1).cast(pl.Int64).alias("comp_order"),
+        pl.int_range(pl.len()).over("contract", "term").alias("comp_order"),
         pl.col("component").is_not_null().alias("is_mix"),
         pl.col("share").fill_null(1.0), "base_price", "fixed",
         "base_period",
@@ -477,9 +512,14 @@ def frames_of(t: pl.DataFrame) -> Formulas:
     decimals = (
         pl.col("_text_base_value").str.split(".").list.get(1, null_on_oob=True).str.len_chars()
     )
-    indices = ordered.filter(pl.col("series").is_not_null()).select(
+    formula = (
+        ["contract", "term"]
+        if t["component"].null_count() == t.height
+        else ["contract", "term", "component"]
+    )
+    indices = t.filter(pl.col("series").is_not_null()).select(
         "contract", "term", pl.col("component").fill_null("").alias("comp"), "series",
-        (pl.col("_line").rank("ordinal").over("contract", "term", "component") - 1).cast(pl.Int64).alias("index_order"),
+        pl.int_range(pl.len()).over(formula).alias("index_order"),
         "weight", "base_value",
         pl.when(pl.col("base_value").is_not_null()).then(decimals.fill_null(0)).cast(pl.Int64)
         .alias("base_value_decimals"),
@@ -517,7 +557,8 @@ def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
             problems=[Problem(where, "", "no contract found (the table has no row)")]
         )
     warnings = [p for p in out.items if p.severity == "warning"]
-    return Portfolio(frames_of(t), warnings, details_of(t))
+    comps = t.unique(["contract", "term", "component"], keep="first", maintain_order=True)
+    return Portfolio(frames_of(t, comps), warnings, details_of(comps))
 
 
 def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
@@ -566,46 +607,13 @@ def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:
 
 def history(inputs, store, first: int, last: int, as_of: date | None = None) -> Result:
     """:func:`tariffs.revision.history` for contracts or :class:`Formulas` (a portfolio)."""
-    formulas = _formulas(inputs)
-    dates = revision_months(formulas.params, first, last)
-    return compute(formulas, store, dates, as_of)
+    return revision.history(_formulas(inputs), store, first, last, as_of)
 
 
 def revise(inputs, store, at: int | None = None, today: int | None = None,
            as_of: date | None = None) -> Result:  # fmt: skip
-    """:func:`tariffs.revision.revise` for contracts or a portfolio (same rules, same result).
-
-    Notes
-    -----
-    With ``at`` given, only the revision dates of ``[at - 23, at]`` are
-    generated: the two latest dates of any schedule (yearly at worst) lie in
-    that window, and they are all ``revise`` keeps (the latest, and the one
-    before for the safeguard). Same result as generating every month since the
-    start, without exploding 100,000 contracts × 25 years of months.
-    """
-    formulas = _formulas(inputs)
-    last = at if at is not None else (today if today is not None else _this_month())
-    notes = _not_in_force(formulas.params, last, explicit=at is not None)
-    if at is None:
-        dates = revision_months(formulas.params, 0, last)
-    else:
-        in_force = formulas.params.filter(
-            pl.col("end_month").is_null() | (pl.col("end_month") >= at)
-        )
-        dates = revision_months(in_force, at - 23, at)
-        dates = dates.sort("at").group_by("contract", maintain_order=True).tail(2)
-    result = compute(formulas, store, dates, as_of)
-    frame = result.frame
-    if at is None:
-        complete = frame.group_by("contract", "at").agg((pl.col("missing") == 0).all().alias("ok"))
-        best = complete.sort("at").group_by("contract").agg(
-            pl.col("at").filter(pl.col("ok")).last().alias("ok_at"), pl.col("at").last().alias("last_at"),
-        ).select("contract", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
-    else:
-        best = frame.group_by("contract").agg(pl.col("at").max())
-    frame = frame.join(best, on=["contract", "at"], how="semi")
-    trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=notes + _problems(trace, store))
+    """:func:`tariffs.revision.revise` for contracts or a portfolio (same rules, same result)."""
+    return revision.revise(_formulas(inputs), store, at, today, as_of)
 
 
 def _formulas(inputs) -> Formulas:
