@@ -26,7 +26,6 @@ from decimal import Decimal
 import polars as pl
 
 from tariffs.formulas import Formulas, formulas_of, revision_months
-from tariffs.model import Contract
 from tariffs.picking import (
     WINDOW,
     dense_months,
@@ -84,8 +83,7 @@ def compute(
     terms = _safeguard(terms)
     frame = _with_totals(terms)
     names = comps.select("tid", "term", "comp", "base_period")
-    problems = _problems(trace_i.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
-                         .join(names, on="tid"), store)  # fmt: skip
+    problems = _problems(_missing(trace_i).join(names, on="tid"), store)
     return Result(
         frame=frame.sort("contract", "term_order", "at", "comp_order"),
         problems=problems,
@@ -436,22 +434,14 @@ def _snap(value: float | None) -> float | None:
 # --- entry points -------------------------------------------------------------------------------
 
 
-def history(
-    contracts: list[Contract], store: IndexStore, first: int, last: int, as_of: date | None = None
-) -> Result:
-    """Coefficient and price at every revision date of every contract in months ``[first, last]``."""
-    formulas = formulas_of(contracts)
-    return history_of(formulas, store, first, last, as_of)
+def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None = None) -> Result:
+    """Coefficient and price at every revision date in months ``[first, last]``.
 
-
-def history_of(
-    formulas: Formulas, store: IndexStore, first: int, last: int, as_of: date | None = None
-) -> Result:
-    """:func:`history` on flattened formulas (contract files or a portfolio table).
-
+    ``inputs``: contracts, or their :class:`Formulas` (e.g. from a portfolio table).
     The revision date just before the window is computed too (then dropped), so
     the safeguard flag of the window's first date compares with it.
     """
+    formulas = _formulas(inputs)
     dates = revision_months(formulas.params, first, last)
     before = (
         revision_months(formulas.params, first - 12, first - 1)
@@ -463,58 +453,67 @@ def history_of(
         return result
     frame = result.frame.join(dates, on=["contract", "at"], how="semi")
     trace = result.trace.join(dates, on=["contract", "at"], how="semi")
-    missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
-    return Result(frame=frame, trace=trace, problems=_problems(missing, store))
+    return Result(frame=frame, trace=trace, problems=_problems(_missing(trace), store))
 
 
-def revise(
-    contracts: list[Contract],
-    store: IndexStore,
-    at: int | None = None,
-    today: int | None = None,
-    as_of: date | None = None,
-) -> Result:
+def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,
+           as_of: date | None = None) -> Result:  # fmt: skip
     """The price of every term in force in month ``at`` (the latest revision date on or before it).
 
-    With ``at=None``, each contract's latest revision date (up to ``today``) whose
-    index values are all in the store; if none is complete, its latest date.
+    ``inputs``: contracts, or their :class:`Formulas`. With ``at=None``, each
+    contract's latest revision date (up to ``today``) whose index values are all
+    in the store; if none is complete, its latest date.
+
+    Notes
+    -----
+    With ``at`` given, only the revision dates of ``[at - 23, at]`` are generated:
+    the two latest dates of any schedule (yearly at worst) lie in that window, and
+    they are all ``revise`` needs (the latest, and the one before for the safeguard).
     """
-    formulas = formulas_of(contracts)
+    formulas = _formulas(inputs)
     last = at if at is not None else (today if today is not None else _this_month())
     notes = _not_in_force(formulas.params, last, explicit=at is not None)
-    dates = revision_months(formulas.params, 0, last)
-    if at is not None:
-        dates = dates.join(
-            formulas.params.filter(
-                pl.col("end_month").is_null() | (pl.col("end_month") >= at)
-            ).select("contract"),
-            on="contract",
+    if at is None:
+        dates = revision_months(formulas.params, 0, last)
+    else:
+        in_force = formulas.params.filter(
+            pl.col("end_month").is_null() | (pl.col("end_month") >= at)
         )
-    # two latest dates per contract: the second one only serves the safeguard comparison
-    dates = (
-        dates.sort("at")
-        .group_by("contract", maintain_order=True)
-        .tail(2 if at is not None else 10_000)
-    )
+        dates = revision_months(in_force, at - 23, at)
+        dates = dates.sort("at").group_by("contract", maintain_order=True).tail(2)
+        notes += _not_yet_revised(in_force, dates, at)
     result = compute(formulas, store, dates, as_of)
     frame = result.frame
     if at is None:
         complete = frame.group_by("contract", "at").agg((pl.col("missing") == 0).all().alias("ok"))
-        best = (
-            complete.sort("at")
-            .group_by("contract")
-            .agg(
-                pl.col("at").filter(pl.col("ok")).last().alias("ok_at"),
-                pl.col("at").last().alias("last_at"),
-            )
-            .select("contract", pl.coalesce("ok_at", "last_at").alias("at"))
-        )
+        best = complete.sort("at").group_by("contract").agg(
+            pl.col("at").filter(pl.col("ok")).last().alias("ok_at"), pl.col("at").last().alias("last_at"),
+        ).select("contract", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
     else:
         best = frame.group_by("contract").agg(pl.col("at").max())
     frame = frame.join(best, on=["contract", "at"], how="semi")
     trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    missing = trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
-    return Result(frame=frame, trace=trace, problems=notes + _problems(missing, store))
+    return Result(frame=frame, trace=trace, problems=notes + _problems(_missing(trace), store))
+
+
+def _formulas(inputs) -> Formulas:
+    if isinstance(inputs, Formulas):
+        return inputs
+    formulas = getattr(inputs, "formulas", None)  # a loaded portfolio
+    return formulas if isinstance(formulas, Formulas) else formulas_of(list(inputs))
+
+
+def _missing(trace: pl.DataFrame) -> pl.DataFrame:
+    return trace.filter(pl.col("value").is_null() | pl.col("base_used").is_null())
+
+
+def _not_yet_revised(params: pl.DataFrame, dates: pl.DataFrame, at: int) -> list[str]:
+    """Contracts in force in ``at`` whose first revision date is still to come: base prices apply."""
+    started = params.filter(pl.col("start_month") <= at).join(dates, on="contract", how="anti")
+    return [
+        f"{cid}: no revision date yet on or before {month_name(at)}: the base prices of the contract apply"
+        for cid in started["contract"].to_list()
+    ]
 
 
 def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]:

@@ -113,3 +113,9 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_strict_passes_when_everything_is_computed():
+    result = run("revise", str(FIX / "network.toml"), *STORE, "--at", "2008-09", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
