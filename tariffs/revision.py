@@ -20,6 +20,7 @@ and how to import them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -44,11 +45,11 @@ class Result:
     ``frame``: one row per contract × term × component × date (plus a total row,
     ``comp`` null, per mix term). ``trace``: one row per index of each formula and
     date (series, period, value, status, base value...). The trace is built on
-    first access from the pipeline's integer-keyed frame.
+    first access from the pipeline's integer-keyed frames.
     """
 
     def __init__(self, frame: pl.DataFrame, trace: pl.DataFrame | None = None,
-                 problems: list[str] | None = None, *, _lazy: tuple | None = None):  # fmt: skip
+                 problems: list[str] | None = None, *, _lazy: Pipeline | None = None):  # fmt: skip
         self.frame = frame
         self._trace = trace
         self._lazy = _lazy
@@ -57,13 +58,38 @@ class Result:
     @property
     def trace(self) -> pl.DataFrame:
         if self._trace is None:
-            trace_i, names = self._lazy
-            self._trace = trace_i.join(names, on="tid", how="left")
+            self._trace = self._lazy.trace()
         return self._trace
 
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise")."""
         return to_rows(self.frame, self.trace)
+
+
+@dataclass
+class Pipeline:
+    """The integer-keyed frames of one computation.
+
+    ``big``: one row per formula index × date (iid, tid, at, wid, value);
+    ``idx``: one row per formula index (iid) with its base value;
+    ``windows``: one row per distinct index window looked up (wid);
+    ``names``: one row per component (tid) with its text keys.
+    """
+
+    big: pl.DataFrame
+    idx: pl.DataFrame
+    windows: pl.DataFrame
+    names: pl.DataFrame
+
+    def trace(self, keys: pl.DataFrame | None = None) -> pl.DataFrame:
+        """The readable trace, for every row or only those of ``keys`` (tid, at)."""
+        big = self.big if keys is None else self.big.join(keys, on=TKEY, how="semi")
+        return (
+            big.join(self.idx.drop("tid", "sid", "lag", "window", "is_latest", "cid", "wb"), on="iid", how="left")
+            .join(self.windows.drop("value", "sid", "series", "first", "last"), on="wid", how="left")
+            .join(self.names, on="tid", how="left")
+            .with_columns((pl.col("chained").fill_null(False) | pl.col("base_any_chained")).alias("any_chained"))
+        )  # fmt: skip
 
 
 def compute(
@@ -74,64 +100,55 @@ def compute(
     ``as_of`` restricts the index values to those known on that date (vintages).
     """
     values = store.resolved(as_of)
-    series = series_frame(store)
+    series = series_frame(store).with_row_index("sid").with_columns(pl.col("sid").cast(pl.Int64))
     comps = formulas.components.with_row_index("tid").with_columns(pl.col("tid").cast(pl.Int64))
-    trace_i = _index_values(formulas, comps, dates, values, series, store, as_of)
-    trace_i = _with_base(trace_i)
-    terms = _coefficients(formulas, comps, dates, trace_i)
-    terms = _round_all(terms, trace_i)
+    cids = (
+        formulas.params.select("contract")
+        .with_row_index("cid")
+        .with_columns(pl.col("cid").cast(pl.Int64))
+    )
+    dense = dense_months(values)
+    idx = _with_base(_index_rows(formulas, comps, cids, series), dense, series)
+    dates_i = dates.join(cids, on="contract").select("cid", "at")
+    big, windows = _current(idx, dates_i, dense, series, store, values, as_of)
+    pipe = Pipeline(big, idx, windows, comps.select("tid", "term", "comp", "base_period"))
+    terms = _coefficients(formulas, comps, dates, pipe)
+    terms = _round_all(terms, pipe)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
-    names = comps.select("tid", "term", "comp", "base_period")
-    problems = _problems(_missing(trace_i).join(names, on="tid"), store)
+    missing = big.join(idx.select("iid", "base_used"), on="iid").filter(
+        pl.col("value").is_null() | pl.col("base_used").is_null()
+    )
+    problems = _problems(pipe.trace(missing.select(TKEY).unique()).pipe(_missing), store)
     return Result(
         frame=frame.sort("contract", "term_order", "at", "comp_order"),
         problems=problems,
-        _lazy=(trace_i, names),
+        _lazy=pipe,
     )
 
 
-def _index_values(formulas, comps, dates, values, series, store, as_of) -> pl.DataFrame:
-    """One row per formula index × date: the current value and the base value, by the contract's rule."""
-    idx = (
+def _index_rows(formulas: Formulas, comps, cids, series) -> pl.DataFrame:
+    """One row per formula index (iid), with its rule and base window."""
+    return (
         formulas.indices.join(comps.select("contract", "term", "comp", "tid", "base_month", "base_span"),
                               on=["contract", "term", "comp"])
         .join(formulas.params.select("contract", "rule", "lag", "window"), on="contract")
+        .join(cids, on="contract")
+        .join(series.select("series", "sid"), on="series", how="left")
         .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("blast"))
         .with_columns(
             pl.when(pl.col("rule") == "mean").then(pl.col("blast") - pl.col("window") + 1)
-            .otherwise(pl.col("base_month")).alias("bfirst")
+            .otherwise(pl.col("base_month")).alias("bfirst"),
+            (pl.col("rule") == "latest-published").alias("is_latest"),
         )
-        .select("tid", "contract", "series", "index_order", "weight", "base_value", "base_value_decimals",
-                "rule", "lag", "window", "bfirst", "blast")
+        .with_row_index("iid").with_columns(pl.col("iid").cast(pl.Int64))
+        .select("iid", "tid", "cid", "contract", "series", "sid", "index_order", "weight", "base_value",
+                "base_value_decimals", "is_latest", "lag", "window", "bfirst", "blast")
     )  # fmt: skip
-    wanted = idx.join(dates, on="contract")
-    by_window = wanted.filter(pl.col("rule") != "latest-published").with_columns(
-        (pl.col("at") - pl.col("lag")).alias("last"),
-        (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
-    )
-    needed = pl.concat([
-        by_window.select(WINDOW),
-        idx.select("series", pl.col("bfirst").alias("first"), pl.col("blast").alias("last")),
-    ]).unique()  # fmt: skip
-    windows = pick_windows(needed, dense_months(values), series)
-    parts = [by_window.join(windows, on=WINDOW, how="left")]
-    latest = wanted.filter(pl.col("rule") == "latest-published")
-    if latest.height:
-        picked = pick_latest(latest, store, values, series, as_of)
-        parts.append(latest.join(picked, on=["series", "at"], how="left"))
-    trace = pl.concat(parts, how="diagonal_relaxed")
-    base = windows.select(
-        "series", pl.col("first").alias("bfirst"), pl.col("last").alias("blast"),
-        pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
-        pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
-        pl.col("link_coefficient").alias("base_link_coefficient"),
-    )  # fmt: skip
-    return trace.join(base, on=["series", "bfirst", "blast"], how="left")
 
 
-def _with_base(trace: pl.DataFrame) -> pl.DataFrame:
-    """The base value used (I0), its source, and the flags it raises.
+def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """The base value used (I0) of each formula index, its source, and the flags it raises.
 
     Notes
     -----
@@ -140,53 +157,96 @@ def _with_base(trace: pl.DataFrame) -> pl.DataFrame:
     value (as written, to its decimals), I0 is converted into the current base by
     the linking coefficient (I0 / coefficient) and the row is flagged
     ``chained-series``; otherwise a different published value gives
-    ``base-value-differs``.
+    ``base-value-differs``. ``wb`` = weight / I0.
     """
+    base = pick_windows(idx.select("series", pl.col("bfirst").alias("first"), pl.col("blast").alias("last")),
+                        dense, series).select(
+        "series", pl.col("first").alias("bfirst"), pl.col("last").alias("blast"),
+        pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
+        pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
+        pl.col("link_coefficient").alias("base_link_coefficient"),
+    )  # fmt: skip
+    idx = idx.join(base, on=["series", "bfirst", "blast"], how="left")
     scale = pl.lit(10.0).pow(pl.col("base_value_decimals"))
     given = pl.col("base_value").is_not_null()
     link = pl.col("base_link_coefficient")
     same = lambda a, b: ((a * scale).round(0) == (b * scale).round(0)).fill_null(False)  # noqa: E731
     old_base = given & pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
                                                                        pl.col("base_value"))  # fmt: skip
-    differs = (
-        given
-        & pl.col("series_base_value").is_not_null()
-        & ~old_base
-        & ~same(pl.col("series_base_value"), pl.col("base_value"))
-    )
-    used = (
-        pl.when(old_base)
-        .then(pl.col("base_value") / link)
-        .otherwise(pl.coalesce("base_value", "series_base_value"))
-    )
-    return trace.with_columns(
+    differs = given & pl.col("series_base_value").is_not_null() & ~old_base & ~same(
+        pl.col("series_base_value"), pl.col("base_value"))  # fmt: skip
+    used = pl.when(old_base).then(pl.col("base_value") / link).otherwise(
+        pl.coalesce("base_value", "series_base_value"))  # fmt: skip
+    return idx.with_columns(
         used.alias("base_used"),
         pl.when(given).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
         differs.alias("base_differs"),
-        (pl.col("chained").fill_null(False) | old_base | (~given & pl.col("base_chained").fill_null(False)))
-        .alias("any_chained"),
-    ).with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("term_value"))  # fmt: skip
+        (old_base | (~given & pl.col("base_chained").fill_null(False))).alias("base_any_chained"),
+    ).with_columns((pl.col("weight") / pl.col("base_used")).alias("wb"))
+
+
+def _current(
+    idx, dates_i, dense, series, store, values, as_of
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The value of each formula index at each date: ``big`` (iid, tid, at, wid, value) and the windows (wid)."""
+    wanted = idx.filter(~pl.col("is_latest")).select(
+        "iid", "tid", "cid", "series", "sid", "lag", "window"
+    )
+    wanted = wanted.join(dates_i, on="cid").with_columns(
+        (pl.col("at") - pl.col("lag")).alias("last"),
+        (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
+    )
+    windows = pick_windows(wanted.select(WINDOW).unique(), dense, series)
+    windows = windows.join(series.select("series", "sid"), on="series").with_row_index("wid")
+    windows = windows.with_columns(pl.col("wid").cast(pl.Int64))
+    big = wanted.join(
+        windows.select("sid", "first", "last", "wid", "value"),
+        on=["sid", "first", "last"],
+        how="left",
+    )
+    parts = [big.select("iid", "tid", "at", "wid", "value")]
+    latest = idx.filter(pl.col("is_latest"))
+    if latest.height:
+        rows = latest.select("iid", "tid", "cid", "series").join(dates_i, on="cid")
+        picked = pick_latest(rows, store, values, series, as_of).join(
+            series.select("series", "sid"), on="series"
+        )
+        picked = picked.with_row_index("wid").with_columns(
+            pl.col("wid").cast(pl.Int64) + windows.height
+        )
+        parts.append(rows.join(picked.select("series", "at", "wid", "value"), on=["series", "at"], how="left")
+                     .select("iid", "tid", "at", "wid", "value"))  # fmt: skip
+        windows = pl.concat([windows, picked.select(windows.columns)], how="vertical_relaxed")
+    return pl.concat(parts), windows
 
 
 TKEY = ["tid", "at"]
 
 
 def _coefficients(
-    formulas: Formulas, comps: pl.DataFrame, dates: pl.DataFrame, trace: pl.DataFrame
+    formulas: Formulas, comps: pl.DataFrame, dates: pl.DataFrame, pipe: Pipeline
 ) -> pl.DataFrame:
     """K per component and date: ``fixed + Σ weight × I/I0``, then cap and floor."""
-    per = trace.group_by(TKEY).agg(
-        pl.col("term_value").sum().alias("indexed"),
-        pl.col("term_value").null_count().alias("missing"),
-        (pl.col("status") == "provisional").any().alias("provisional"),
-        pl.col("base_differs").any(),
-        pl.col("any_chained").any().alias("chained"),
+    flags = pipe.windows.select("wid", (pl.col("status") == "provisional").alias("prov"), "chained")
+    per = (
+        pipe.big.join(pipe.idx.select("iid", "wb"), on="iid", how="left")
+        .join(flags, on="wid", how="left")
+        .group_by(TKEY)
+        .agg(
+            (pl.col("wb") * pl.col("value")).sum().alias("indexed"),
+            (pl.col("wb") * pl.col("value")).null_count().alias("missing"),
+            pl.col("prov").any().alias("provisional"),
+            pl.col("chained").any().alias("chained_now"),
+        )
+    )
+    base_flags = pipe.idx.group_by("tid").agg(
+        pl.col("base_differs").any(), pl.col("base_any_chained").any()
     )
     terms = comps.join(dates, on="contract").join(formulas.params, on="contract")
-    terms = terms.join(per, on=TKEY, how="left").with_columns(
+    terms = terms.join(per, on=TKEY, how="left").join(base_flags, on="tid", how="left").with_columns(
         pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
         pl.col("provisional").fill_null(False), pl.col("base_differs").fill_null(False),
-        pl.col("chained").fill_null(False),
+        (pl.col("chained_now").fill_null(False) | pl.col("base_any_chained").fill_null(False)).alias("chained"),
     )  # fmt: skip
     raw = pl.col("fixed") + pl.col("indexed")
     return terms.with_columns(pl.when(pl.col("missing") == 0).then(raw).alias("k_raw")).with_columns(
@@ -196,7 +256,7 @@ def _coefficients(
     )  # fmt: skip
 
 
-def _round_all(terms: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
+def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
     """Round K and the price, in float where unambiguous, exactly (Decimal) near a boundary."""
     rule = pl.col("rounding")
     terms = terms.with_columns(
@@ -211,7 +271,7 @@ def _round_all(terms: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
     hard = terms.filter(pl.col("ambiguous"))
     if hard.height == 0:
         return terms
-    return terms.update(_exact(hard, trace), on=TKEY)
+    return terms.update(_exact(hard, pipe.trace(hard.select(TKEY))), on=TKEY)
 
 
 def _exact(hard: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
