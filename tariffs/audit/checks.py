@@ -174,18 +174,29 @@ def _with_prices(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
 
 
 def _with_vat(lines: pl.LazyFrame, contracts: list[Contract]) -> pl.LazyFrame:
-    """Rate due per distinct contract × term × month × billed rate (a small table), joined back."""
-    rates = {(c.id, t.code): t.vat_rates for c in contracts for t in c.terms}
+    """Rate due per distinct set of contract rates × month × billed rate (a small table), joined back.
+
+    Terms with the same stated rates share their rows: 10,000 contracts without
+    ``vat_rate`` give one set, so the Python loop runs per month × billed rate only.
+    """
+    sets: dict[tuple, int] = {}
+    by_term = [
+        (c.id, t.code, sets.setdefault(t.vat_rates, len(sets))) for c in contracts for t in c.terms
+    ]
+    rates = {i: r for r, i in sets.items()}
+    ids = pl.LazyFrame(by_term, schema={"contract": pl.String, "term": pl.String, "_vat_set": pl.Int64},
+                       orient="row")  # fmt: skip
+    lines = lines.join(ids, on=["contract", "term"], how="left")
     keys = (
         lines.filter(pl.col("block").is_null())
-        .select("contract", "term", "month", "vat_rate")
+        .select("_vat_set", "month", "vat_rate")
         .unique()
         .collect()
     )
     due, why = [], []
-    for cid, code, month, billed in keys.iter_rows():
+    for vat_set, month, billed in keys.iter_rows():
         rate, reason = rate_due(
-            None if billed is None else Decimal(repr(round(billed, 6))), rates.get((cid, code), ()),
+            None if billed is None else Decimal(repr(round(billed, 6))), rates.get(vat_set, ()),
             first_day(month),
         )  # fmt: skip
         due.append(None if rate is None else float(rate))
@@ -194,8 +205,8 @@ def _with_vat(lines: pl.LazyFrame, contracts: list[Contract]) -> pl.LazyFrame:
         pl.Series("vat_due", due, dtype=pl.Float64), pl.Series("vat_why", why, dtype=pl.String)
     )
     return lines.join(
-        table.lazy(), on=["contract", "term", "month", "vat_rate"], how="left", nulls_equal=True
-    )
+        table.lazy(), on=["_vat_set", "month", "vat_rate"], how="left", nulls_equal=True
+    ).drop("_vat_set")
 
 
 def _index_checks(invoices: Invoices, lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
