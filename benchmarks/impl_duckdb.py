@@ -11,7 +11,8 @@ Notes
 K = fixed + Σ weight × I(at) / I0, with I(at) the mean of the monthly values of
 ``[at - lag - window + 1, at - lag]`` (all present, else missing) and I0 the
 written base value, else the same mean at the base period;
-coefficient = round(K, kdec); price = round(base_price × coefficient, pdec), the product
+coefficient = round(K, kdec) half-up, a tie decided within 1e-9 (float K = 1.00254999...
+for an exact 1.00255: tariffs decides ties exactly in Decimal); price = round(base_price × coefficient, pdec), the product
 taken in DECIMAL (exact) so that a tie such as 59.16 × 2.125 = 125.715 rounds up.
 """
 
@@ -76,7 +77,8 @@ SELECT contract, term, rev_at AS "at", coefficient,
        CASE WHEN pdec IS NULL THEN base_price * coefficient  -- exact decimal product, rounded half-up
             ELSE (floor(CAST(base_price AS DECIMAL(12, 4)) * CAST(coefficient AS DECIMAL(12, 8))
                         * CAST(10 ** pdec AS DECIMAL(6, 0)) + 0.5) / 10 ** pdec)::DOUBLE END AS price
-FROM (SELECT *, CASE WHEN NOT complete THEN NULL WHEN kdec IS NULL THEN k_raw ELSE round(k_raw, kdec) END
+FROM (SELECT *, CASE WHEN NOT complete THEN NULL WHEN kdec IS NULL THEN k_raw
+                     ELSE floor(k_raw * 10 ** kdec + 0.5 + 1e-9) / 10 ** kdec END
                 AS coefficient FROM k)
 """
 

@@ -97,7 +97,7 @@ def price_at(c: dict, term: dict, at: int, values: dict) -> tuple[float | None, 
         k += i["weight"] * now / base
     if c["coefficient_decimals"] is None:
         return k, term["base_price"] * k
-    k = _round(k, c["coefficient_decimals"])
+    k = _round(k + 1e-9 * 10.0 ** -c["coefficient_decimals"], c["coefficient_decimals"])  # ties
     price = Decimal(repr(term["base_price"])) * k  # exact, as the contract's arithmetic
     if c["price_decimals"] is not None:
         price = price.quantize(Decimal(1).scaleb(-c["price_decimals"]), rounding=ROUND_HALF_UP)
