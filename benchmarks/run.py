@@ -42,6 +42,9 @@ KEYS = {"W1": ["contract", "term", "at"], "W2": ["contract", "term", "at"], "W3"
 
 def main(argv: list[str] | None = None) -> int:
     a = _options(argv)
+    if a.table:
+        print(table(a.results or RESULTS))
+        return 0
     sizes = dict(QUICK if a.quick else SIZES)
     sizes.update({k: v for k, v in (("W1", a.w1), ("W2", a.w2), ("W3", a.w3)) if v})
     wanted = [w.strip().upper() for w in a.only.split(",")] if a.only else list(SIZES)
@@ -77,6 +80,9 @@ def _options(argv):
     )
     p.add_argument(
         "--results", type=Path, help=f"JSON lines file (default {RESULTS.name}; not with --quick)"
+    )
+    p.add_argument(
+        "--table", action="store_true", help="print the results file as a Markdown table"
     )
     a = p.parse_args(argv)
     if a.results is None and not a.quick:
@@ -160,6 +166,21 @@ def _mismatches(workload: str, tariffs: pl.DataFrame, other: pl.DataFrame, subse
         for c in ("coefficient", "price")
     )  # fmt: skip
     return joined.filter(~same.fill_null(False)).height
+
+
+def table(path: Path) -> str:
+    """The results file as the Markdown table of the README."""
+    head = ("| workload | rows | tariffs s | DuckDB s | per-row Python s (extrapolated) | scan s | "
+            "tariffs / DuckDB | speed-up vs Python | tariffs / scan | peak RSS MB | equal |")  # fmt: skip
+    out = [head, "|---" * 11 + "|"]
+    for t in (json.loads(x) for x in path.read_text().splitlines() if x.strip()):
+        equal = (
+            "yes" if t.get("mismatches_duckdb") == 0 and t.get("mismatches_python") == 0 else "NO"
+        )
+        out.append(f"| {t['workload']} | {t['rows']:,} | {t['tariffs_s']} | {t['duckdb_s']} | {t['python_s']} | "
+                   f"{t['scan_s']} | {t['ratio_vs_duckdb']} | {t['speedup_vs_python']} | {t['ratio_vs_scan']} | "
+                   f"{t['peak_rss_mb']:,} | {equal} |")  # fmt: skip
+    return "\n".join(out)
 
 
 def _write_lines(path: Path, lines: list[dict]) -> None:

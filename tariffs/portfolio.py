@@ -288,11 +288,36 @@ def _parse(name: str, kind: int, args: tuple, dtype: pl.DataType) -> tuple[pl.Ex
 
 
 def _consistent(t: pl.DataFrame, out: _Problems) -> None:
-    """Columns of a level must hold one value per contract / term / component."""
+    """Columns of a level must hold one value per contract / term / component.
+
+    Notes
+    -----
+    When the rows of each contract / term / component are contiguous (the usual
+    layout), comparing each row with the previous one is enough and needs no
+    hashing; otherwise the groups are counted with a group-by.
+    """
     for level, keys in LEVEL_KEYS.items():
         keys = [k for k in keys if k in t.columns]
         names = [c for c in t.columns if COLUMNS.get(c, ("index",))[0] == level and c not in keys]
         if not names:
+            continue
+        same = ~pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
+        runs = t.select(
+            (~same).sum().alias("runs"), pl.struct(keys).n_unique().alias("groups")
+        ).row(0)
+        if runs[0] == runs[1]:  # contiguous groups
+            changed = t.select(
+                (same & pl.col(n).ne_missing(pl.col(n).shift())).any().alias(n) for n in names
+            ).row(0)
+            wrong = [n for n, bad in zip(names, changed, strict=True) if bad]
+            if wrong:
+                flag = same & pl.any_horizontal(
+                    pl.col(n).ne_missing(pl.col(n).shift()) for n in wrong
+                )
+                groups = t.filter(flag).select(keys).unique()
+                _differences(
+                    t.join(groups, on=keys, how="semi", nulls_equal=True), level, keys, wrong, out
+                )
             continue
         counts = t.group_by(keys).agg(pl.col(names).n_unique())
         differ = counts.filter(pl.any_horizontal(pl.col(names) > 1))
