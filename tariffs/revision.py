@@ -85,8 +85,9 @@ class Pipeline:
         """The readable trace, for every row or only those of ``keys`` (tid, at)."""
         big = self.big if keys is None else self.big.join(keys, on=TKEY, how="semi")
         return (
-            big.join(self.idx.drop("tid", "sid", "lag", "window", "is_latest", "cid", "wb"), on="iid", how="left")
-            .join(self.windows.drop("value", "sid", "series", "first", "last"), on="wid", how="left")
+            big.drop("wb", "prov", "chained")
+            .join(self.idx.drop("tid", "sid", "lag", "window", "is_latest", "cid", "wb"), on="iid", how="left")
+            .join(self.windows.drop("value", "sid", "series", "first", "last", "prov"), on="wid", how="left")
             .join(self.names, on="tid", how="left")
             .with_columns((pl.col("chained").fill_null(False) | pl.col("base_any_chained")).alias("any_chained"))
         )  # fmt: skip
@@ -116,12 +117,14 @@ def compute(
     terms = _round_all(terms, pipe)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
-    missing = big.join(idx.select("iid", "base_used"), on="iid").filter(
-        pl.col("value").is_null() | pl.col("base_used").is_null()
-    )
-    problems = _problems(pipe.trace(missing.select(TKEY).unique()).pipe(_missing), store)
+    no_base = idx.filter(pl.col("base_used").is_null()).select("iid")
+    missing = pl.concat([big.filter(pl.col("value").is_null()).select(TKEY),
+                         big.join(no_base, on="iid", how="semi").select(TKEY)]).unique()  # fmt: skip
+    problems = _problems(pipe.trace(missing).pipe(_missing), store) if missing.height else []
     return Result(
-        frame=frame.sort("contract", "term_order", "at", "comp_order"),
+        frame=(
+            frame.sort("cid", "term_order", "at", "comp_order") if frame["is_mix"].any() else frame
+        ).drop("cid"),
         problems=problems,
         _lazy=pipe,
     )
@@ -188,9 +191,10 @@ def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame) -> 
 def _current(
     idx, dates_i, dense, series, store, values, as_of
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The value of each formula index at each date: ``big`` (iid, tid, at, wid, value) and the windows (wid)."""
+    """Each formula index at each date: ``big`` (iid, tid, at, wid, value, wb, prov, chained) and the windows."""
+    cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
     wanted = idx.filter(~pl.col("is_latest")).select(
-        "iid", "tid", "cid", "series", "sid", "lag", "window"
+        "iid", "tid", "cid", "series", "sid", "lag", "window", "wb"
     )
     wanted = wanted.join(dates_i, on="cid").with_columns(
         (pl.col("at") - pl.col("lag")).alias("last"),
@@ -198,24 +202,24 @@ def _current(
     )
     windows = pick_windows(wanted.select(WINDOW).unique(), dense, series)
     windows = windows.join(series.select("series", "sid"), on="series").with_row_index("wid")
-    windows = windows.with_columns(pl.col("wid").cast(pl.Int64))
-    big = wanted.join(
-        windows.select("sid", "first", "last", "wid", "value"),
-        on=["sid", "first", "last"],
-        how="left",
+    windows = windows.with_columns(
+        pl.col("wid").cast(pl.Int64),
+        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
     )
-    parts = [big.select("iid", "tid", "at", "wid", "value")]
+    looked = windows.select("sid", "first", "last", "wid", "value", "prov", "chained")
+    parts = [wanted.join(looked, on=["sid", "first", "last"], how="left").select(cols)]
     latest = idx.filter(pl.col("is_latest"))
     if latest.height:
-        rows = latest.select("iid", "tid", "cid", "series").join(dates_i, on="cid")
+        rows = latest.select("iid", "tid", "cid", "series", "wb").join(dates_i, on="cid")
         picked = pick_latest(rows, store, values, series, as_of).join(
             series.select("series", "sid"), on="series"
         )
         picked = picked.with_row_index("wid").with_columns(
-            pl.col("wid").cast(pl.Int64) + windows.height
+            pl.col("wid").cast(pl.Int64) + windows.height,
+            (pl.col("status") == "provisional").fill_null(False).alias("prov"),
         )
-        parts.append(rows.join(picked.select("series", "at", "wid", "value"), on=["series", "at"], how="left")
-                     .select("iid", "tid", "at", "wid", "value"))  # fmt: skip
+        looked = picked.select("series", "at", "wid", "value", "prov", "chained")
+        parts.append(rows.join(looked, on=["series", "at"], how="left").select(cols))
         windows = pl.concat([windows, picked.select(windows.columns)], how="vertical_relaxed")
     return pl.concat(parts), windows
 
@@ -227,23 +231,35 @@ def _coefficients(
     formulas: Formulas, comps: pl.DataFrame, dates: pl.DataFrame, pipe: Pipeline
 ) -> pl.DataFrame:
     """K per component and date: ``fixed + Σ weight × I/I0``, then cap and floor."""
-    flags = pipe.windows.select("wid", (pl.col("status") == "provisional").alias("prov"), "chained")
-    per = (
-        pipe.big.join(pipe.idx.select("iid", "wb"), on="iid", how="left")
-        .join(flags, on="wid", how="left")
-        .group_by(TKEY)
-        .agg(
-            (pl.col("wb") * pl.col("value")).sum().alias("indexed"),
-            (pl.col("wb") * pl.col("value")).null_count().alias("missing"),
-            pl.col("prov").any().alias("provisional"),
-            pl.col("chained").any().alias("chained_now"),
-        )
+    term_value = pl.col("wb") * pl.col("value")
+    per = pipe.big.group_by(TKEY).agg(
+        term_value.sum().alias("indexed"),
+        term_value.null_count().alias("missing"),
+        pl.col("prov").any().alias("provisional"),
+        pl.col("chained").any().alias("chained_now"),
     )
     base_flags = pipe.idx.group_by("tid").agg(
         pl.col("base_differs").any(), pl.col("base_any_chained").any()
     )
-    terms = comps.join(dates, on="contract").join(formulas.params, on="contract")
-    terms = terms.join(per, on=TKEY, how="left").join(base_flags, on="tid", how="left").with_columns(
+    params = formulas.params.with_row_index("cid").with_columns(pl.col("cid").cast(pl.Int64))
+    comps = comps.join(params.select("contract", "cid"), on="contract").join(
+        base_flags, on="tid", how="left"
+    )
+    # components without any index (a fixed price) have no row in `per`: add their dates
+    dates_i = dates.join(params.select("contract", "cid"), on="contract").select("cid", "at")
+    bare = comps.join(pipe.idx.select("tid").unique(), on="tid", how="anti").select("tid", "cid")
+    keys = pl.concat([per, bare.join(dates_i, on="cid").select(TKEY)], how="diagonal_relaxed")
+    # output order (contract, term, date, component), sorted on integers only; then joins with
+    # small right-hand frames (per component, per contract) that keep that order
+    order = comps.select("tid", (pl.col("comp_order") == 0).cum_sum().alias("trid"), "comp_order")
+    keys = (
+        keys.join(order, on="tid", how="left")
+        .sort("trid", "at", "comp_order")
+        .drop("trid", "comp_order")
+    )
+    terms = keys.join(comps, on="tid", how="left", maintain_order="left")
+    terms = terms.join(params.drop("contract"), on="cid", how="left", maintain_order="left")
+    terms = terms.with_columns(
         pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
         pl.col("provisional").fill_null(False), pl.col("base_differs").fill_null(False),
         (pl.col("chained_now").fill_null(False) | pl.col("base_any_chained").fill_null(False)).alias("chained"),
@@ -259,19 +275,29 @@ def _coefficients(
 def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
     """Round K and the price, in float where unambiguous, exactly (Decimal) near a boundary."""
     rule = pl.col("rounding")
+    kdecs = terms["kdec"].drop_nulls().unique().to_list()
+    pdecs = terms["pdec"].drop_nulls().unique().to_list()
     terms = terms.with_columns(
-        round_expr(pl.col("k_clamped"), pl.col("kdec"), rule).alias("coefficient")
+        round_expr(pl.col("k_clamped"), pl.col("kdec"), rule, kdecs).alias("coefficient")
     )
     product = pl.col("base_price") * pl.col("coefficient")
     terms = terms.with_columns(
-        round_expr(product, pl.col("pdec"), rule).alias("price"),
+        round_expr(product, pl.col("pdec"), rule, pdecs).alias("price"),
         (ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule) | ambiguous_expr(product, pl.col("pdec"), rule))
         .fill_null(False).alias("ambiguous"),
     )  # fmt: skip
     hard = terms.filter(pl.col("ambiguous"))
     if hard.height == 0:
         return terms
-    return terms.update(_exact(hard, pipe.trace(hard.select(TKEY))), on=TKEY)
+    exact = _exact(hard, pipe.trace(hard.select(TKEY))).rename({"coefficient": "_k", "price": "_p"})
+    return (
+        terms.join(exact, on=TKEY, how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("_k", "coefficient").alias("coefficient"),
+            pl.coalesce("_p", "price").alias("price"),
+        )
+        .drop("_k", "_p")
+    )
 
 
 def _exact(hard: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
@@ -331,7 +357,7 @@ def _safeguard(terms: pl.DataFrame) -> pl.DataFrame:
     return terms.with_columns(moved.alias("safeguard_hit"))
 
 
-TERM_COLUMNS = ["contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
+TERM_COLUMNS = ["cid", "contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
                 "energy_basis", "share", "base_price", "coefficient", "price", "missing", "provisional",
                 "base_differs", "chained", "capped", "floored", "safeguard_hit", "pdec", "rounding"]  # fmt: skip
 
@@ -350,7 +376,7 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
         return plain
     group = ["contract", "term", "at"]
     totals = mix.group_by(group, maintain_order=True).agg(
-        pl.col("term_order", "is_mix", "base_period", "unit", "energy_basis", "pdec", "rounding").first(),
+        pl.col("cid", "term_order", "is_mix", "base_period", "unit", "energy_basis", "pdec", "rounding").first(),
         (pl.col("share") * pl.col("base_price")).sum().alias("base_price"),
         (pl.col("share") * pl.col("price")).sum().alias("price_raw"),
         pl.col("missing").sum(),
@@ -359,7 +385,12 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
     rule = pl.col("rounding")
     totals = totals.with_columns(
-        round_expr(pl.col("price_raw"), pl.col("pdec"), rule).alias("price"),
+        round_expr(
+            pl.col("price_raw"),
+            pl.col("pdec"),
+            rule,
+            totals["pdec"].drop_nulls().unique().to_list(),
+        ).alias("price"),
         ambiguous_expr(pl.col("price_raw"), pl.col("pdec"), rule)
         .fill_null(False)
         .alias("ambiguous"),

@@ -55,8 +55,11 @@ def to_decimal(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
 
-def round_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr) -> pl.Expr:
-    """Float rounding of ``value`` to ``decimals`` by ``rule`` (columns), null decimals = unrounded."""
+def round_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr, present=range(11)) -> pl.Expr:
+    """Float rounding of ``value`` to ``decimals`` by ``rule`` (columns), null decimals = unrounded.
+
+    ``present``: the decimal counts that occur in the frame (fewer branches, faster).
+    """
     scale = pl.lit(10.0).pow(decimals.cast(pl.Float64))
     scaled = value * scale
     half_up = (scaled.abs() + 0.5).floor() * scaled.sign()
@@ -69,13 +72,15 @@ def round_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr) -> pl.Expr:
         .when(rule == "up").then(pl.when(scaled >= 0).then(scaled.ceil()).otherwise(scaled.floor()))
         .otherwise(scaled.abs().floor() * scaled.sign())
     )  # fmt: skip
-    return snap(pl.when(decimals.is_null()).then(value).otherwise(rounded / scale), decimals)
+    return snap(
+        pl.when(decimals.is_null()).then(value).otherwise(rounded / scale), decimals, present
+    )
 
 
-def snap(value: pl.Expr, decimals: pl.Expr) -> pl.Expr:
+def snap(value: pl.Expr, decimals: pl.Expr, present=range(11)) -> pl.Expr:
     """The double nearest to an already rounded value (removes float noise such as 1.0652000000000001)."""
     out = pl.when(decimals.is_null()).then(value)
-    for d in range(0, 11):
+    for d in present:
         out = out.when(decimals == d).then(value.round(d))
     return out.otherwise(value)
 
