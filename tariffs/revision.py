@@ -120,7 +120,7 @@ def compute(
     no_base = idx.filter(pl.col("base_used").is_null()).select("iid")
     missing = pl.concat([big.filter(pl.col("value").is_null()).select(TKEY),
                          big.join(no_base, on="iid", how="semi").select(TKEY)]).unique()  # fmt: skip
-    problems = _problems(pipe.trace(missing).pipe(_missing), store) if missing.height else []
+    problems = _problems(pipe.trace(missing).pipe(_missing), store, as_of) if missing.height else []
     return Result(
         frame=(
             frame.sort("cid", "term_order", "at", "comp_order") if frame["is_mix"].any() else frame
@@ -410,7 +410,7 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([plain, mix, totals.select(TERM_COLUMNS)], how="diagonal_relaxed")
 
 
-def _problems(missing: pl.DataFrame, store: IndexStore) -> list[str]:
+def _problems(missing: pl.DataFrame, store: IndexStore, as_of: date | None = None) -> list[str]:
     """One message per missing series and cause, naming the terms that need it.
 
     ``missing`` holds the trace rows whose value or base value is missing. A
@@ -420,7 +420,7 @@ def _problems(missing: pl.DataFrame, store: IndexStore) -> list[str]:
     bounds = _bounds(store)
     groups: dict[tuple, dict] = {}
     for r in missing.sort("at").iter_rows(named=True):
-        cause, message = missing_message(r, store, bounds.get(r["series"]))
+        cause, message = missing_message(r, store, bounds.get(r["series"]), as_of)
         g = groups.setdefault(
             (r["series"], cause), {"message": message, "users": {}, "dates": set()}
         )
@@ -443,14 +443,15 @@ def _bounds(store: IndexStore) -> dict[str, tuple[str, str]]:
 
 
 def missing_message(
-    r: dict, store: IndexStore, bounds: tuple[str, str] | None = None
+    r: dict, store: IndexStore, bounds: tuple[str, str] | None = None, as_of: date | None = None
 ) -> tuple[str, str]:
     """Why a value is missing and what to do about it: ``(cause, message)``.
 
     Causes: ``no-series`` (declared without values), ``stopped`` (publication
     discontinued: a successor index is needed), ``not-yet`` (after the last value
     in the store), ``before`` (before the first value), ``hole`` (a gap inside
-    the series), ``base`` (no value at the base period).
+    the series), ``base`` (no value at the base period), ``not-known`` (in the
+    store, but published after the ``as_of`` date).
     """
     info = store.catalog.get(r["series"])
     if info is None or not info.available or bounds is None:
@@ -463,6 +464,12 @@ def missing_message(
     period = r.get("period") or ""
     first, _, last = period.partition("..")
     last = last or first
+    if as_of is not None and period and "." not in period:
+        later = store.values.filter((pl.col("series") == sid) & (pl.col("period") == period))
+        if later.height:
+            first_pub = later["published"].min()
+            return "not-known", (f"the value of {sid} for {period} was not yet published on {as_of.isoformat()}"
+                                 + (f" (first published {first_pub.isoformat()})" if first_pub else ""))  # fmt: skip
     if info.stopped and (not period or last > info.stopped):
         return "stopped", (f"series {sid} stopped after {info.stopped} (publication discontinued); "
                            f"it cannot serve the revision of {month_name(r['at'])}: the contract needs a "
@@ -544,7 +551,7 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
         return result
     frame = result.frame.join(dates, on=["contract", "at"], how="semi")
     trace = result.trace.join(dates, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=_problems(_missing(trace), store))
+    return Result(frame=frame, trace=trace, problems=_problems(_missing(trace), store, as_of))
 
 
 def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,
@@ -584,7 +591,9 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
         best = frame.group_by("contract").agg(pl.col("at").max())
     frame = frame.join(best, on=["contract", "at"], how="semi")
     trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=notes + _problems(_missing(trace), store))
+    return Result(
+        frame=frame, trace=trace, problems=notes + _problems(_missing(trace), store, as_of)
+    )
 
 
 def _formulas(inputs) -> Formulas:

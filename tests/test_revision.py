@@ -259,3 +259,12 @@ def test_missing_messages_name_the_cause():
     early = plain_contract("c", 10, 0, [("I", 1)], base_period="2021-01", start=date(2019, 1, 1))
     problems = revise([early], store, at=M("2019-01")).problems
     assert any("the store starts at 2021-01" in p for p in problems), problems
+
+
+def test_as_of_before_publication_says_not_yet_published():
+    store = memory_store({"I": [("2020-01", 100, "definitive", date(2020, 2, 15)),
+                                ("2021-01", 110, "definitive", date(2021, 2, 15))]})  # fmt: skip
+    c = plain_contract("c", 10, 0, [("I", 1)])
+    result = revise([c], store, at=M("2021-01"), as_of=date(2021, 2, 1))
+    assert one(result)["status"] == "missing-index"
+    assert any("not yet published on 2021-02-01" in p for p in result.problems), result.problems
