@@ -313,3 +313,18 @@ def test_explicit_window_beyond_a_gappy_series_is_a_note_beyond_a_complete_one_a
     assert any("ICHT misses 40 of the 42 months" in n for n in report.notes)
     with pytest.raises(MissingIndexError, match="FOD has values 2010-01..2013-12 only"):
         exposure([gappy], store, M("2010-01"), M("2014-06"))
+
+
+def test_component_euros_per_dwelling_count_only_its_share_of_the_energy():
+    wood = Component("wood", Decimal("0.9"), Decimal("17"), Decimal("1"), ())
+    oil = Component("fuel-oil", Decimal("0.1"), Decimal("25"), Decimal("0"),
+                    (IndexRef("FOD", Decimal("1")),))  # fmt: skip
+    c = plain_contract("conches", 1, 1, [], base_period="2010-01")
+    c = replace(c, terms=(Term("R1", "", "EUR/MWh", "useful", "2010-01", (wood, oil)),),
+                dwellings=100, yearly_consumption_mwh_useful=Decimal(1000))  # fmt: skip
+    report = exposure([c], store3(), shocks=[parse_shock("FOD=+50%")])
+    comp = row_of(report, "conches", "fuel-oil")["shocks"][0]
+    total = row_of(report, "conches")["shocks"][0]
+    # the fuel-oil part is 10 % of the 1,000 MWh: 0.1 x 1000 x dP / 100 dwellings
+    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(0.1 * 1000 * comp["delta_price"] / 100)
+    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(total["delta_eur_per_dwelling_year"], rel=1e-6)
