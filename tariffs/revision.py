@@ -352,6 +352,8 @@ def _exact_sum(value_sum: float) -> Decimal:
 
 def _safeguard(terms: pl.DataFrame) -> pl.DataFrame:
     """Flag a K that moved more than ``safeguard`` since the previous revision date computed."""
+    if terms["safeguard"].null_count() == terms.height:
+        return terms.with_columns(pl.lit(False).alias("safeguard_hit"))
     prev = pl.col("coefficient").shift(1).over("tid", order_by="at")
     moved = ((pl.col("coefficient") / prev - 1).abs() > pl.col("safeguard")).fill_null(False)
     return terms.with_columns(moved.alias("safeguard_hit"))
