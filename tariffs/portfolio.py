@@ -210,7 +210,9 @@ class _Problems:
         if bad.height == 0:
             return
         text = message if isinstance(message, pl.Expr) else pl.lit(message)
-        shown = bad.head(SHOWN_PER_RULE).select("_line", text.alias("m"))
+        # rechunk: polars 2.1 panics in pl.format on a slice of a filtered frame
+        # ("assertion failed: i < self.len()", binview/mod.rs:413)
+        shown = bad.head(SHOWN_PER_RULE).rechunk().select("_line", text.alias("m"))
         for line, msg in shown.iter_rows():
             self.items.append(Problem(self.where, column, msg, line, severity))
         if bad.height > SHOWN_PER_RULE:

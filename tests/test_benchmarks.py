@@ -46,6 +46,7 @@ def test_generator_is_seeded_valid_and_uses_only_bundled_series(files, store):
     table = pl.read_parquet(files["portfolio"])
     per_term = table.group_by("contract", "term").len()["len"]
     assert per_term.min() >= 3 and per_term.max() <= 5
+    assert table["weight"].min() >= 0.01
     assert table.select("contract", "term").n_unique() == 3 * 300
     assert set(table["series"]) <= set(store.catalog)
     # written base values are the published values (never invented)
