@@ -289,8 +289,10 @@ def _parse(name: str, kind: int, args: tuple, dtype: pl.DataType) -> tuple[pl.Ex
     return col, "a non-empty text", pl.lit(True)
 
 
-def _consistent(t: pl.DataFrame, out: _Problems) -> None:
+def _consistent(t: pl.DataFrame, out: _Problems) -> set[str]:
     """Columns of a level must hold one value per contract / term / component.
+
+    Returns the levels whose groups are contiguous (rows of a group one after the other).
 
     Notes
     -----
@@ -298,34 +300,37 @@ def _consistent(t: pl.DataFrame, out: _Problems) -> None:
     layout), comparing each row with the previous one is enough and needs no
     hashing; otherwise the groups are counted with a group-by.
     """
+    contiguous = set()
     for level, keys in LEVEL_KEYS.items():
         keys = [k for k in keys if k in t.columns]
         names = [c for c in t.columns if COLUMNS.get(c, ("index",))[0] == level and c not in keys]
-        if not names:
-            continue
         same = ~pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
-        runs = t.select(
-            (~same).sum().alias("runs"), pl.struct(keys).n_unique().alias("groups")
+        runs, groups = t.select(
+            (~same).sum().alias("r"), pl.struct(keys).n_unique().alias("g")
         ).row(0)
-        if runs[0] == runs[1]:  # contiguous groups
-            changed = t.select(
-                (same & pl.col(n).ne_missing(pl.col(n).shift())).any().alias(n) for n in names
-            ).row(0)
-            wrong = [n for n, bad in zip(names, changed, strict=True) if bad]
-            if wrong:
-                flag = same & pl.any_horizontal(
-                    pl.col(n).ne_missing(pl.col(n).shift()) for n in wrong
-                )
-                groups = t.filter(flag).select(keys).unique()
-                _differences(
-                    t.join(groups, on=keys, how="semi", nulls_equal=True), level, keys, wrong, out
-                )
-            continue
-        counts = t.group_by(keys).agg(pl.col(names).n_unique())
-        differ = counts.filter(pl.any_horizontal(pl.col(names) > 1))
-        if differ.height:
-            _differences(t.join(differ.select(keys), on=keys, how="semi", nulls_equal=True),
-                         level, keys, [n for n in names if differ[n].max() > 1], out)  # fmt: skip
+        if runs == groups:
+            contiguous.add(level)
+            wrong = [n for n in names if t.select((same & _changed(n)).any()).item()]
+            flagged = (
+                t.filter(same & pl.any_horizontal(_changed(n) for n in wrong)) if wrong else None
+            )
+        elif names:
+            counts = t.group_by(keys).agg(pl.col(names).n_unique())
+            flagged = counts.filter(pl.any_horizontal(pl.col(names) > 1))
+            wrong = [n for n in names if flagged[n].max() > 1] if flagged.height else []
+        else:
+            wrong = []
+        if wrong:
+            differ = flagged.select(keys).unique()
+            _differences(
+                t.join(differ, on=keys, how="semi", nulls_equal=True), level, keys, wrong, out
+            )
+    return contiguous
+
+
+def _changed(name: str) -> pl.Expr:
+    """The value differs from the previous row's (nulls compared as values)."""
+    return pl.col(name).ne_missing(pl.col(name).shift())
 
 
 def _differences(
@@ -500,11 +505,13 @@ def _dec(value: float | None, decimals: int | None = None) -> Decimal | None:
     return Decimal(f"{value:.{decimals}f}") if decimals is not None else Decimal(repr(value))
 
 
-def frames_of(t: pl.DataFrame, comps: pl.DataFrame) -> Formulas:
+def frames_of(t: pl.DataFrame, comps: pl.DataFrame, contiguous: bool = False) -> Formulas:
     """A checked table (typed, defaults filled, in line order) -> the frames of the pipeline.
 
     ``comps`` is the first row of each contract × term × component. Orders of
     terms, components and indices are their orders of appearance in the file.
+    ``contiguous``: the rows of each formula follow one another (then the index
+    order is counted along runs, without hashing the keys).
     """
     first = comps.unique("contract", keep="first", maintain_order=True)
     params = first.select(
@@ -536,19 +543,25 @@ def frames_of(t: pl.DataFrame, comps: pl.DataFrame) -> Formulas:
         pl.when(quarterly).then(3).otherwise(1).cast(pl.Int64).alias("base_span"),
         "unit", "energy_basis",
     )  # fmt: skip
-    decimals = (
-        pl.col("_text_base_value").str.split(".").list.get(1, null_on_oob=True).str.len_chars()
-    )
+    text = pl.col("_text_base_value")
+    point = text.str.find(".", literal=True)
+    decimals = pl.when(point.is_null()).then(0).otherwise(text.str.len_chars() - point - 1)
     formula = (
         ["contract", "term"]
         if t["component"].null_count() == t.height
         else ["contract", "term", "component"]
     )
+    if contiguous:
+        row = pl.int_range(pl.len())
+        change = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in formula)
+        order = row - pl.when(change).then(row).forward_fill()
+    else:
+        order = pl.int_range(pl.len()).over(formula)
     indices = t.filter(pl.col("series").is_not_null()).select(
         "contract", "term", pl.col("component").fill_null("").alias("comp"), "series",
-        pl.int_range(pl.len()).over(formula).alias("index_order"),
+        order.alias("index_order"),
         "weight", "base_value",
-        pl.when(pl.col("base_value").is_not_null()).then(decimals.fill_null(0)).cast(pl.Int64)
+        pl.when(pl.col("base_value").is_not_null()).then(decimals).cast(pl.Int64)
         .alias("base_value_decimals"),
     )  # fmt: skip
     return Formulas(
@@ -573,7 +586,9 @@ def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
     t = _typed(raw, out)
     t = _defaults(t)
     checked = t.filter(~pl.col("_bad"))  # cross-checks only on contracts whose cells all parse
-    _consistent(checked.select(["_line", *[c for c in raw.columns if c in COLUMNS]]), out)
+    contiguous = _consistent(
+        checked.select(["_line", *[c for c in raw.columns if c in COLUMNS]]), out
+    )
     _rules(checked, out, catalog)
     if out.errors:
         raise ContractError(
@@ -585,7 +600,7 @@ def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
         )
     warnings = [p for p in out.items if p.severity == "warning"]
     comps = t.unique(["contract", "term", "component"], keep="first", maintain_order=True)
-    return Portfolio(frames_of(t, comps), warnings, details_of(comps))
+    return Portfolio(frames_of(t, comps, "component" in contiguous), warnings, details_of(comps))
 
 
 def load_portfolio(paths: list[Path], catalog: dict | None = None) -> Portfolio:

@@ -333,3 +333,26 @@ def test_iterating_a_portfolio_gives_the_contracts_of_the_toml_files(table_path,
         assert (got.revision, got.terms, got.start.year, got.start.month) == (
             c.revision, c.terms, c.start.year, c.start.month,
         )  # fmt: skip
+
+
+def test_rows_in_any_order_give_the_same_prices(contracts, store, tmp_path):
+    """Rows of a contract need not be contiguous (the checks then group by key)."""
+    path = tmp_path / "shuffled.parquet"
+    write_table(table_of(formulas_of(contracts)).sort("series", nulls_last=True), path)
+    keys = ["contract", "term", "comp", "at", "coefficient", "price"]
+    at = parse_month("2016-10")
+    got = revise(read_portfolio(path, store.catalog), store, at=at).frame.select(keys)
+    assert _sorted(got).equals(_sorted(revision.revise(contracts, store, at=at).frame.select(keys)))
+
+
+def test_a_contract_split_over_the_file_is_still_checked_for_consistency(tmp_path):
+    lines = CSV.splitlines()
+    lines = [lines[0], lines[1], lines[4], lines[2].replace("yearly,3", "yearly,2"), lines[3]]
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ContractError) as caught:
+        read_portfolio(path, {FOD: None, GAS: None, IPC: None})
+    assert caught.value.lines() == [
+        f"{path}:4: lag_months: differs from line 2 of the same contract (3 there, 2 here): "
+        "give it once per contract"
+    ]
