@@ -310,7 +310,10 @@ def _consistent(t: pl.DataFrame, out: _Problems) -> set[str]:
         ).row(0)
         if runs == groups:
             contiguous.add(level)
-            wrong = [n for n in names if t.select((same & _changed(n)).any()).item()]
+            changed = (
+                t.select((same & _changed(n)).any().alias(n) for n in names) if names else None
+            )
+            wrong = [n for n in names if changed[n].item()]
             flagged = (
                 t.filter(same & pl.any_horizontal(_changed(n) for n in wrong)) if wrong else None
             )
