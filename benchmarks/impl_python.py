@@ -116,6 +116,13 @@ def schedule(c: dict, first: int, last: int) -> list[int]:
     return [m for m in range(max(start, first), min(end, last) + 1) if (m - rev) % step == 0]
 
 
+def last_date(c: dict, month: int) -> int | None:
+    """The latest revision date on or before ``month`` (None before the start)."""
+    rev = (c["month"] or int(c["start"][5:7])) - 1
+    at = month - (month - rev) % STEP[c["frequency"]]
+    return at if at >= month_of(c["start"]) else None
+
+
 def w1(portfolio: Path, indices: Path, sample: int, **_) -> tuple[pl.DataFrame, float, int]:
     values = read_values(indices)
     t0 = time.perf_counter()
@@ -123,11 +130,11 @@ def w1(portfolio: Path, indices: Path, sample: int, **_) -> tuple[pl.DataFrame, 
     for cid, c in contracts_of(rows).items():
         if c["end"] and month_of(c["end"]) < W1_AT:
             continue
-        dates = schedule(c, 0, W1_AT)
-        if not dates:
+        at = last_date(c, W1_AT)
+        if at is None:
             continue
         for code, term in c["terms"].items():
-            out.append((cid, code, dates[-1], *price_at(c, term, dates[-1], values)))
+            out.append((cid, code, at, *price_at(c, term, at, values)))
     return _frame(out), time.perf_counter() - t0, len(rows)
 
 
@@ -174,8 +181,8 @@ def w3(portfolio: Path, indices: Path, invoices: Path, sample: int, **_):
         if month < month_of(c["start"]) or (c["end"] and month > month_of(c["end"])):
             out.append((row, "period-outside-contract"))
             continue
-        dates = schedule(c, 0, month)
-        k, price = price_at(c, term, dates[-1], values) if dates else (None, None)
+        at = last_date(c, month)
+        k, price = price_at(c, term, at, values) if at is not None else (None, None)
         if price is None:
             out.append((row, "missing-index"))
             continue
