@@ -619,18 +619,15 @@ def _not_yet_revised(params: pl.DataFrame, dates: pl.DataFrame, at: int) -> list
 
 
 def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]:
-    """Messages for contracts with no price in force in ``month``."""
-    notes = []
-    for r in params.iter_rows(named=True):
-        when = month_name(month)
-        if r["start_month"] > month:
-            notes.append(
-                f"{r['contract']}: starts in {month_name(r['start_month'])}: no price in force in {when}"
-            )
-        elif explicit and r["end_month"] is not None and r["end_month"] < month:
-            notes.append(
-                f"{r['contract']}: ended in {month_name(r['end_month'])}: no price in force in {when}"
-            )
+    """Messages for contracts with no price in force in ``month`` (not started, or ended)."""
+    when = month_name(month)
+    later = params.filter(pl.col("start_month") > month)
+    notes = [f"{c}: starts in {month_name(m)}: no price in force in {when}"
+             for c, m in later.select("contract", "start_month").iter_rows()]  # fmt: skip
+    if explicit:
+        ended = params.filter(pl.col("end_month") < month)
+        notes += [f"{c}: ended in {month_name(m)}: no price in force in {when}"
+                  for c, m in ended.select("contract", "end_month").iter_rows()]  # fmt: skip
     return notes
 
 
