@@ -119,3 +119,20 @@ def test_strict_passes_when_everything_is_computed():
     result = run("revise", str(FIX / "network.toml"), *STORE, "--at", "2008-09", "--strict")
     assert result.exit_code == 0, result.output
     assert "no value" not in result.stderr and "needed by" not in result.stderr
+
+
+def test_progress_bar_is_silent_when_not_a_terminal_and_shown_on_one(capsys):
+    from tariffs.cli.common import progress
+
+    with progress(2, "stage one", enabled=False) as step:
+        step("stage two")
+    assert capsys.readouterr().err == ""
+    with progress(2, "stage one", enabled=True) as step:
+        step("stage two")
+        step()
+    # rich writes to the real stderr only on a terminal; here it must not fail and must finish
+
+
+def test_revise_output_is_unchanged_by_the_progress_bar_when_piped():
+    result = run("revise", str(FIX / "network.toml"), *STORE, "--at", "2008-09", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout.startswith("contract,term,component,at")

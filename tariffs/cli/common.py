@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -61,3 +62,23 @@ def emit(text: str | None) -> None:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+@contextmanager
+def progress(total: int, description: str, *, enabled: bool | None = None):
+    """A rich progress bar on standard error while long work runs; silent when not a terminal.
+
+    Yields ``step(text)``, which advances the bar by one stage and names the next.
+    The pipeline is vectorised (no per-row loop), so stages are the unit of progress.
+    """
+    show = sys.stderr.isatty() if enabled is None else enabled
+    if not show:
+        yield lambda text="": None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda text="": bar.update(task, advance=1, description=text or description)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
+from tariffs.cli.common import emit, guarded, indices_option, progress, report_options, warn
 from tariffs.errors import OptionError
 from tariffs.periods import parse_month
 from tariffs.portfolio import count, history, revise
@@ -58,7 +58,8 @@ def _table_rows(rows: list[dict], join_unit: bool = False) -> list[dict]:
         if join_unit and r["energy_basis"]:
             shown["unit"] = f"{r['unit']} {r['energy_basis']}"
         shown["indices"] = [
-            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}" for i in r["indices"]
+            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}"
+            for i in r["indices"]
         ]
         out.append(shown)
     return out
@@ -68,8 +69,9 @@ def _num(value) -> str:
     return "MISSING" if value is None else f"{value:g}"
 
 
-def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool) -> None:
-    rows = result.rows()
+def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool,
+                rows: list[dict] | None = None) -> None:  # fmt: skip
+    rows = result.rows() if rows is None else rows
     if fmt == "table":
         emit(render(_table_rows(rows, join_unit=True), TABLE_COLUMNS, fmt, output, title=title))
     else:
@@ -131,11 +133,15 @@ def revise_cmd(paths, indices_dir, at, as_of, strict, fmt, output) -> None:
       tariffs revise --format json -o prices.json
       tariffs revise --format xlsx -o prices.xlsx
     """
-    contracts, store = load_inputs(paths, indices_dir)
     month = month_option(at, "--at")
     day = as_of.date() if as_of else None
-    result = revise(contracts, store, at=month, as_of=day)
-    show_result(result, fmt, output, "Revised prices", strict)
+    with progress(3, "reading contracts and indices") as step:
+        contracts, store = load_inputs(paths, indices_dir)
+        step("revising prices")
+        result = revise(contracts, store, at=month, as_of=day)
+        step("writing the report")
+        rows = result.rows()
+    show_result(result, fmt, output, "Revised prices", strict, rows)
 
 
 @click.command("history")
@@ -159,9 +165,13 @@ def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
     first, last = month_option(start, "--from"), month_option(end, "--to")
     if first > last:
         raise OptionError(f"--from {start} is after --to {end}")
-    contracts, store = load_inputs(paths, indices_dir)
-    result = history(contracts, store, first, last)
-    show_result(result, fmt, output, f"Revision history {start}..{end}", strict)
+    with progress(3, "reading contracts and indices") as step:
+        contracts, store = load_inputs(paths, indices_dir)
+        step("computing every revision date")
+        result = history(contracts, store, first, last)
+        step("writing the report")
+        rows = result.rows()
+    show_result(result, fmt, output, f"Revision history {start}..{end}", strict, rows)
 
 
 COMMANDS = [check, revise_cmd, history_cmd]
