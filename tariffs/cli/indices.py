@@ -1,4 +1,4 @@
-"""``tariffs indices list | show | import | check``: the index store."""
+"""``tariffs indices list | show | import | fetch | check``: the index store."""
 
 from __future__ import annotations
 
@@ -58,13 +58,14 @@ def _series_id(store: IndexStore, given: str) -> str:
 
 @click.group("indices")
 def indices() -> None:
-    """The index store: list, show, import and check series.
+    """The index store: list, show, import, fetch and check series.
 
     \b
     Examples:
       tariffs indices list
       tariffs indices show FOD --format json
       tariffs indices import valeurs_mensuelles.csv --source-id 001763559 --id FOD
+      tariffs indices fetch 001763559 --id FOD
       tariffs indices check
     """
 
@@ -172,6 +173,38 @@ def import_(files, source_ids, series_id, published, indices_dir, fmt, output) -
     report = import_files(
         indices_dir, list(files), source_ids, series_id, _date(published, "--published")
     )
+    _print_report(report, indices_dir, fmt, output)
+
+
+@indices.command("fetch")
+@click.argument("idbanks", nargs=-1, required=True, metavar="IDBANK...")
+@click.option(
+    "--id", "series_id", metavar="ID", help="Catalog id of the series, when one idBank is fetched."
+)
+@indices_option
+@report_options
+@guarded
+def fetch(idbanks, series_id, indices_dir, fmt, output) -> None:
+    """Fetch series from INSEE's BDM web service (SDMX) and import them, adding new vintages.
+
+    Asks https://bdm.insee.fr/series/sdmx/data/SERIES_BDM/IDBANK[+IDBANK...] and
+    imports the answer exactly as `tariffs indices import` would import the same
+    SDMX file (values dated by the series' last update). Nothing is written on
+    any error; when INSEE cannot be reached, download the file by hand and use
+    `tariffs indices import`.
+
+    \b
+    Examples:
+      tariffs indices fetch 001763559 --id FOD
+      tariffs indices fetch 001654489 001763559 --indices my-indices
+    """
+    from tariffs.series.fetch import fetch_series
+
+    _print_report(fetch_series(indices_dir, idbanks, series_id), indices_dir, fmt, output)
+
+
+def _print_report(report, indices_dir: Path, fmt: str, output: Path | None) -> None:
+    """Warnings on stderr, then one row per imported series."""
     for problem in report.warnings:
         warn(str(problem).replace(": warning: ", ": "))
     rows = [vars(r) for r in report.rows]

@@ -81,20 +81,39 @@ def import_files(
     of dating them; for transcriptions whose publication dates are unknown.
     ``select`` keeps only the series it accepts (e.g. one base of a transcription).
     """
-    root = Path(root)
-    today = today or date.today()
     imported, warnings, errors = _read_all(paths, source_ids)
     if select is not None:
         imported = [s for s in imported if select(s)]
     if errors:
         raise ImportFormatError(problems=errors)
+    return import_series(
+        root, imported, warnings, str(paths[0]), series_id, published, today, undated
+    )
+
+
+def import_series(
+    root: Path,
+    imported: Sequence[ImportedSeries],
+    warnings: Sequence[Problem] = (),
+    name: str = "",
+    series_id: str | None = None,
+    published: date | None = None,
+    today: date | None = None,
+    undated: bool = False,
+) -> ImportReport:
+    """Merge series already read (by :func:`import_files`, or fetched) into the store at ``root``.
+
+    ``name`` (the first file or the URL) locates the ``--id`` problem.
+    """
+    root = Path(root)
+    today = today or date.today()
     if series_id is not None and len(imported) != 1:
         raise ImportFormatError(
-            problems=[Problem(str(paths[0]), "--id", f"--id names one series but the files hold {len(imported)}; choose one with --source-id")]
+            problems=[Problem(name, "--id", f"--id names one series but the files hold {len(imported)}; choose one with --source-id")]
         )  # fmt: skip
     store = _open_store(root)
     document = _catalog_document(root)
-    report = ImportReport(warnings=warnings)
+    report = ImportReport(warnings=list(warnings))
     texts: dict[str, str] = {}
     problems: list[Problem] = []
     current: dict[str, pl.DataFrame] = {}
@@ -277,8 +296,13 @@ def _catalog_entry(
         update = f", last update {series.last_update.isoformat()}" if series.last_update else ""
         sources = f"; pages: {'; '.join(series.sources)}" if series.sources else ""
         table["provenance"] = (
-            f"imported from {Path(series.path).name} ({series.layout} layout{update}) on {today.isoformat()}{sources}"
+            f"imported from {_source_name(series.path)} ({series.layout} layout{update}) on {today.isoformat()}{sources}"
         )
+
+
+def _source_name(path: str) -> str:
+    """A file's name, or a URL whole (fetched series)."""
+    return path if "://" in path else Path(path).name
 
 
 def _placeholder(sid: str, series: ImportedSeries, file_name: str) -> SeriesInfo:

@@ -15,6 +15,7 @@ transcriptions
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from tariffs.series.readers.insee_xlsx import read_insee_xlsx
 from tariffs.series.readers.sdmx import read_sdmx
 from tariffs.series.readers.simple import looks_simple, read_simple
 
-__all__ = ["ImportedSeries", "read_file"]
+__all__ = ["ImportedSeries", "read_data", "read_file"]
 
 
 def read_file(
@@ -46,8 +47,19 @@ def read_file(
         raise col.fail("file not found") from exc
     except IsADirectoryError as exc:
         raise col.fail("a folder, not a file") from exc
+    return read_data(data, str(path), source_ids)
+
+
+def read_data(
+    data: bytes, name: str, source_ids: Sequence[str] = (), asked: str = "--source-id"
+) -> tuple[list[ImportedSeries], list[Problem]]:
+    """:func:`read_file` on bytes already in memory (e.g. a web service answer named by its URL).
+
+    ``asked`` names where the ids came from in the message for an absent one.
+    """
+    col = Collector(name)
     if data.startswith(b"PK\x03\x04"):
-        series = read_insee_xlsx(path, col)
+        series = read_insee_xlsx(io.BytesIO(data), col)
     else:
         text = decode_text(data, col)
         if text.lstrip().startswith("<?xml") or text.lstrip().startswith("<message:"):
@@ -61,9 +73,7 @@ def read_file(
         for sid in wanted:
             if sid not in present:
                 ids = ", ".join(sorted(str(p) for p in present if p)) or "none"
-                col.error(
-                    f"--source-id {sid}: no such series in this file (idBanks present: {ids})"
-                )
+                col.error(f"{asked} {sid}: no such series in this file (idBanks present: {ids})")
         series = [s for s in series if s.source_id in wanted]
     for s in series:
         col.problems.extend(s.problems)

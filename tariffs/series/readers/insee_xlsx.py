@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from tariffs.series.readers.common import Collector, ImportedSeries
 from tariffs.series.readers.insee_csv import _by_rows, _transposed, is_period
@@ -35,13 +36,13 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def read_insee_xlsx(path: Path, col: Collector) -> list[ImportedSeries]:
+def read_insee_xlsx(source: Path | BinaryIO, col: Collector) -> list[ImportedSeries]:
     import openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise col.fail(f"not a readable xlsx workbook ({exc}): truncated or damaged file?") from exc
     try:
