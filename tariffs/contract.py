@@ -47,7 +47,7 @@ SAFEGUARD = ("a number in (0, 1]", lambda v: 0 < v <= 1)
 TOP_KEYS = (
     "id", "title", "client", "operator", "kind", "start", "end", "dwellings",
     "heated_area_m2", "yearly_consumption_mwh_useful", "source", "revision",
-    "terms", "settlement",
+    "terms", "settlement", "same_supply_as",
 )  # fmt: skip
 REVISION_KEYS = (
     "frequency", "month", "index_rule", "lag_months", "window_months",
@@ -580,7 +580,13 @@ def _contract(r: _Checker, doc: dict, catalog) -> model.Contract | None:
         dwellings=r.integer(doc, "", "dwellings", 1),
         heated_area_m2=r.number(doc, "", "heated_area_m2", POSITIVE),
         yearly_consumption_mwh_useful=r.number(doc, "", "yearly_consumption_mwh_useful", POSITIVE),
+        same_supply_as=r.text(doc, "", "same_supply_as"),
     )
+    if top["same_supply_as"] is not None and not _ID.fullmatch(top["same_supply_as"]):
+        r.error(
+            "same_supply_as",
+            f"expected a contract id ([a-z0-9-]+), got {_show(top['same_supply_as'])}",
+        )
     revision = _revision(r, doc, start)
     terms = _terms(r, doc, catalog)
     settlement = _settlement(r, doc)

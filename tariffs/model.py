@@ -123,6 +123,9 @@ class Contract:
     yearly_consumption_mwh_useful: Decimal | None = None
     source: str | None = None
     settlement: Settlement | None = None
+    same_supply_as: str | None = (
+        None  # another contract pricing the same supply: counted once in totals
+    )
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def term(self, code: str) -> Term | None:

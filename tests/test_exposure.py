@@ -326,5 +326,25 @@ def test_component_euros_per_dwelling_count_only_its_share_of_the_energy():
     comp = row_of(report, "conches", "fuel-oil")["shocks"][0]
     total = row_of(report, "conches")["shocks"][0]
     # the fuel-oil part is 10 % of the 1,000 MWh: 0.1 x 1000 x dP / 100 dwellings
-    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(0.1 * 1000 * comp["delta_price"] / 100)
-    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(total["delta_eur_per_dwelling_year"], rel=1e-6)
+    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(
+        0.1 * 1000 * comp["delta_price"] / 100
+    )
+    assert comp["delta_eur_per_dwelling_year"] == pytest.approx(
+        total["delta_eur_per_dwelling_year"], rel=1e-6
+    )
+
+
+def test_portfolio_counts_a_supply_priced_by_two_contracts_once():
+    a = replace(belfort_like(declared=False), id="a", dwellings=100)
+    b = replace(belfort_like(declared=False), id="b", dwellings=100, same_supply_as="a")
+    c = replace(belfort_like(declared=False), id="c", dwellings=50)
+    terms = [
+        replace(x, terms=(replace(x.terms[0], unit="EUR/dwelling/year", energy_basis=None),))
+        for x in (a, b, c)
+    ]
+    report = exposure(terms, store3(), shocks=[parse_shock("FOD=+50%")])
+    total = row_of(report, "(portfolio)")
+    single = row_of(report, "a")["shocks"][0]
+    # a and c count, b (same supply as a) does not: 150 dwellings, bill change = 100 dP + 50 dP
+    assert total["shocks"][0]["delta_eur_per_dwelling_year"] == pytest.approx(single["delta_price"])
+    assert any("left out b" in n for n in report.notes), report.notes

@@ -315,8 +315,12 @@ def _shock(shock: Shock, weights: dict, ends: dict, oil: dict, u: dict) -> dict:
         delta_price=_r(price),
         delta_eur_per_dwelling_year=_r(
             # a component's share of the term: its part of the yearly energy (or of the yearly price)
-            per_dwelling_year(None if price is None else price * (u.get("share") or 1.0),
-                              u["unit"], u["dwellings"], u["consumption_mwh"])  # fmt: skip
+            per_dwelling_year(
+                None if price is None else price * (u.get("share") or 1.0),
+                u["unit"],
+                u["dwellings"],
+                u["consumption_mwh"],
+            )  # fmt: skip
         ),
         delta_coefficient_at_base=_r(sum(weights[s] * moves[s] for s in hit)),
     )

@@ -46,10 +46,16 @@ def units_of(contracts: list[Contract], formulas: Formulas) -> pl.DataFrame:
                 "contract": c.id,
                 "dwellings": c.dwellings,
                 "consumption_mwh": _float(c.yearly_consumption_mwh_useful),
+                "same_supply_as": c.same_supply_as,
             }
             for c in contracts
         ],
-        schema={"contract": pl.String, "dwellings": pl.Int64, "consumption_mwh": pl.Float64},
+        schema={
+            "contract": pl.String,
+            "dwellings": pl.Int64,
+            "consumption_mwh": pl.Float64,
+            "same_supply_as": pl.String,
+        },  # fmt: skip
     )
     comps = formulas.components.with_columns(_alpha().alias("alpha"))
     own = comps.select(

@@ -41,12 +41,22 @@ def add_portfolio(
     terms = units.filter(pl.col("comp") == "").with_columns(_amount().alias("amount"))
     if terms.height < 2:
         return units, items, []
+    # a contract pricing the same supply as another one present is counted once (the other)
+    present = set(terms["contract"].to_list())
+    twin = pl.col("same_supply_as").is_in(list(present)).fill_null(False)
+    notes = [
+        f"portfolio: left out {c} (prices the same supply as {o}, counted once)"
+        for c, o in terms.filter(twin)
+        .select("contract", "same_supply_as")
+        .unique(maintain_order=True)
+        .iter_rows()
+    ]
+    terms = terms.filter(~twin)
     known = terms.filter(pl.col("amount").is_not_null())
     left = [
         f"{r['contract']} {r['term']}"
         for r in terms.filter(pl.col("amount").is_null()).iter_rows(named=True)
     ]
-    notes = []
     if left:
         notes.append(
             f"portfolio: left out (no yearly amount: needs yearly_consumption_mwh_useful for a price per MWh, "
@@ -66,7 +76,8 @@ def add_portfolio(
         pl.lit(-1, pl.Int64).alias("comp_order"), pl.col("amount").sum().alias("base_price"),
         (pl.col("alpha") * pl.col("fixed")).sum().alias("fixed"), pl.lit("EUR/year").alias("unit"),
         pl.lit(None, pl.String).alias("energy_basis"), pl.lit(1.0).alias("share"),
-        pl.col("dwellings").sum().alias("dwellings"), pl.lit(None, pl.Float64).alias("consumption_mwh"),
+        pl.lit(known.unique("contract")["dwellings"].sum()).cast(pl.Int64).alias("dwellings"),
+        pl.lit(None, pl.Float64).alias("consumption_mwh"), pl.lit(None, pl.String).alias("same_supply_as"),
     ).head(1)  # fmt: skip
     own = items.join(known.select(*key, "alpha"), on=key).with_columns(
         pl.lit(PORTFOLIO).alias("contract"),
