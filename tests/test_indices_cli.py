@@ -146,3 +146,18 @@ def test_every_indices_command_has_an_example():
     for name in ("list", "show", "import", "check"):
         result = run("indices", name, "--help")
         assert result.exit_code == 0 and "tariffs indices" in result.output
+
+
+def test_import_without_any_date_warns_naming_the_file(tmp_path):
+    result = run(
+        "indices",
+        "import",
+        FIX / "cnr_gazole_professionnel.csv",
+        "--id",
+        "CNR",
+        "--indices",
+        tmp_path / "idx",
+    )
+    assert result.exit_code == 0
+    assert "warning: " in result.output and "cnr_gazole_professionnel.csv" in result.output
+    assert "re-import with --published YYYY-MM-DD" in result.output

@@ -189,3 +189,19 @@ def test_store_copy_round_trip(tmp_path):
         store.values.filter(series="001515842", period="2023-Q3")["status"].item() == "provisional"
     )
     shutil.rmtree(root)
+
+
+def test_file_without_any_date_is_dated_today_with_a_warning(tmp_path):
+    cnr = FIX / "cnr_gazole_professionnel.csv"
+    report = import_files(tmp_path / "a", [cnr], series_id="CNR", today=TODAY)
+    [warning] = report.warnings
+    assert warning.path == str(cnr) and warning.severity == "warning"
+    assert (
+        "dated today (2026-11-01)" in warning.message
+        and "--published YYYY-MM-DD" in warning.message
+    )
+    assert set(load_store(tmp_path / "a").values["published"].to_list()) == {TODAY}
+    dated = import_files(tmp_path / "b", [cnr], series_id="CNR", published=date(2024, 10, 7))
+    assert dated.warnings == []
+    jo = import_files(tmp_path / "c", [FIX / "ipc_hors_tabac_v2025-12_rows_jo.csv"], today=TODAY)
+    assert not any("dated today" in w.message for w in jo.warnings)

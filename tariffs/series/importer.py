@@ -124,6 +124,8 @@ def import_series(
         is_new = info is None or info.file is None
         file_name = info.file if info and info.file else f"{_file_stem(sid)}.csv"
         new = series.frame if undated else _dated(series, published, today)
+        if not undated:
+            report.warnings += _undated_warning(series, published, today)
         old = current.get(sid)
         if old is None:
             old = store.values.filter(pl.col("series") == sid).drop("series")
@@ -235,6 +237,15 @@ def _compatibility(
 def _dated(series: ImportedSeries, published: date | None, today: date) -> pl.DataFrame:
     fallback = published or series.last_update or today
     return series.frame.with_columns(pl.col("published").fill_null(fallback))
+
+
+def _undated_warning(series: ImportedSeries, published: date | None, today: date) -> list[Problem]:
+    """A file with no date at all (no JO column, no last update, no --published) is dated today."""
+    if published or series.last_update or series.frame["published"].null_count() == 0:
+        return []
+    return [
+        Problem(series.path, series.name, f"no publication date in this file (no 'Date de parution au JO', no 'Dernière mise à jour') and no --published: its values are dated today ({today.isoformat()}); re-import with --published YYYY-MM-DD (the date the values were published) so that --as-of sees them right", severity="warning")
+    ]  # fmt: skip
 
 
 def merge_vintages(
