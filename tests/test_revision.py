@@ -268,3 +268,31 @@ def test_as_of_before_publication_says_not_yet_published():
     result = revise([c], store, at=M("2021-01"), as_of=date(2021, 2, 1))
     assert one(result)["status"] == "missing-index"
     assert any("not yet published on 2021-02-01" in p for p in result.problems), result.problems
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=99),
+    st.lists(values, min_size=2, max_size=2),
+    st.lists(
+        st.floats(min_value=1.0, max_value=500.0).map(lambda x: round(x, 2)), min_size=2, max_size=2
+    ),
+)
+def test_mix_price_is_the_share_weighted_sum_of_component_prices(
+    share_pct, oil_values, base_prices
+):
+    store = memory_store({"F": [("2020-01", oil_values[0]), ("2021-01", oil_values[1])]})
+    share = Decimal(share_pct) / 100
+    fixed = Component("a", share, Decimal(str(base_prices[0])), Decimal(1), ())
+    revised = Component(
+        "b", 1 - share, Decimal(str(base_prices[1])), Decimal(0), (IndexRef("F", Decimal(1)),)
+    )
+    c = plain_contract("c", 1, 1, [], pdec=2)
+    c = replace(c, terms=(replace(c.terms[0], components=(fixed, revised)),))
+    rows = {r["component"]: r for r in revise([c], store, at=M("2021-01")).rows()}
+    expected = Decimal(str(rows["a"]["price"])) * share + Decimal(str(rows["b"]["price"])) * (
+        1 - share
+    )
+    assert Decimal(str(rows[None]["price"])) == expected.quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
