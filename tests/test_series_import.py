@@ -1,5 +1,6 @@
 """Import into the store: vintages, idempotence, atomicity, and every kind of broken file."""
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -205,3 +206,15 @@ def test_file_without_any_date_is_dated_today_with_a_warning(tmp_path):
     assert dated.warnings == []
     jo = import_files(tmp_path / "c", [FIX / "ipc_hors_tabac_v2025-12_rows_jo.csv"], today=TODAY)
     assert not any("dated today" in w.message for w in jo.warnings)
+
+
+def test_long_error_list_is_capped_and_says_how_many_more(tmp_path):
+    """Every value of the genuine file re-saved with decimal commas: 50 errors listed, the rest counted."""
+    data, count = re.subn(rb'"(\d+)\.(\d+)"', rb'"\1,\2"', GENUINE)
+    assert count > 60
+    path = _broken(tmp_path, "all_commas.csv", data)
+    with pytest.raises(ImportFormatError) as err:
+        import_files(tmp_path / "idx", [path], today=TODAY)
+    lines = err.value.lines()
+    assert len(lines) == 51 and all("decimal comma" in line for line in lines[:50])
+    assert lines[50] == f"{path}: ... and {count - 50} more errors"

@@ -36,6 +36,7 @@ import tomlkit
 from tariffs.errors import ImportFormatError, Problem
 from tariffs.series.catalog import SeriesInfo
 from tariffs.series.readers import ImportedSeries, read_file
+from tariffs.series.readers.common import capped
 from tariffs.series.store import IndexStore, empty_values, load_store
 
 CATALOG = "catalog.toml"
@@ -85,7 +86,7 @@ def import_files(
     if select is not None:
         imported = [s for s in imported if select(s)]
     if errors:
-        raise ImportFormatError(problems=errors)
+        raise ImportFormatError(problems=errors)  # each file's own list is capped already
     return import_series(
         root, imported, warnings, str(paths[0]), series_id, published, today, undated
     )
@@ -143,7 +144,7 @@ def import_series(
                         new["period"].min(), new["period"].max(), is_new)
         )  # fmt: skip
     if problems:
-        raise ImportFormatError(problems=problems)
+        raise ImportFormatError(problems=capped(problems))
     if texts:
         texts[CATALOG] = tomlkit.dumps(document)
         write_all(root, texts)

@@ -105,11 +105,23 @@ class Collector:
 
     def raise_if_errors(self) -> None:
         if self.errors:
-            raise ImportFormatError(problems=self.errors[:50])
+            raise ImportFormatError(problems=capped(self.errors))
 
     def fail(self, message: str, line: int | None = None) -> ImportFormatError:
         self.error(message, line)
-        return ImportFormatError(problems=self.errors[:50])
+        return ImportFormatError(problems=capped(self.errors))
+
+
+MAX_PROBLEMS = 50
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """The first ``limit`` problems, then one line "... and N more errors" (N counted)."""
+    if len(problems) <= limit:
+        return list(problems)
+    rest = len(problems) - limit
+    more = Problem(problems[limit].path, "", f"... and {rest} more error{'s' if rest > 1 else ''}")
+    return [*problems[:limit], more]
 
 
 def decode_text(data: bytes, col: Collector) -> str:
