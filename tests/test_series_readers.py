@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tariffs.errors import ImportFormatError
+from tariffs.series import readers
 from tariffs.series.readers import read_file
 
 FIX = Path(__file__).parent / "fixtures" / "insee"
@@ -163,3 +164,13 @@ def test_side_by_side_negative_values_refused_with_line():
         read_file(FIX / "budget_comma_side_by_side.csv")
     assert "budget_comma_side_by_side.csv:2: " in str(err.value)
     assert "-3836 for 2009-01 is not positive" in str(err.value)
+
+
+def test_unknown_source_id_lists_at_most_a_few_ids(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_LISTED", 2)
+    with pytest.raises(ImportFormatError) as err:
+        read_file(FIX / "matieres_premieres_transposed_excerpt.csv", source_ids=["001764364"])
+    message = str(err.value)
+    assert "--source-id 001764364: no such series in this file (4 idBanks present: " in message
+    assert "001743680, 010002003 ... and 2 more; see the file's idBank column" in message
+    assert "010002089" not in message

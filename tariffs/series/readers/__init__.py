@@ -72,8 +72,7 @@ def read_data(
         present = {s.source_id for s in series}
         for sid in wanted:
             if sid not in present:
-                ids = ", ".join(sorted(str(p) for p in present if p)) or "none"
-                col.error(f"{asked} {sid}: no such series in this file (idBanks present: {ids})")
+                col.error(f"{asked} {sid}: no such series in this file ({_present(present)})")
         series = [s for s in series if s.source_id in wanted]
     for s in series:
         col.problems.extend(s.problems)
@@ -81,6 +80,20 @@ def read_data(
     if not series:
         raise col.fail("no series in this file")
     return series, col.warnings
+
+
+MAX_LISTED = 10
+
+
+def _present(ids: set[str | None]) -> str:
+    """``idBanks present: a, b, c`` with at most :data:`MAX_LISTED` ids, then how many more."""
+    known = sorted(str(i) for i in ids if i)
+    if not known:
+        return "no idBank in this file"
+    shown = ", ".join(known[:MAX_LISTED])
+    if len(known) <= MAX_LISTED:
+        return f"idBanks present: {shown}"
+    return f"{len(known)} idBanks present: {shown} ... and {len(known) - MAX_LISTED} more; see the file's idBank column"
 
 
 def normalise_id(text: str) -> str:
