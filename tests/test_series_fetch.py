@@ -113,3 +113,11 @@ def test_network_failure_exit_1_clear_message_nothing_written(tmp_path, monkeypa
     )
     assert result.output.startswith(URL + "001654489: ")
     assert not root.exists()
+
+
+def test_fetch_of_an_annual_series_refused_naming_the_usable_one(tmp_path):
+    with pytest.raises(
+        ImportFormatError, match="to import the 1 usable: tariffs indices fetch 001654489"
+    ):
+        fetch_series(tmp_path / "idx", ["001654489", "001655636"], get=recorded([]))
+    assert not (tmp_path / "idx").exists()

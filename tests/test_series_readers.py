@@ -174,3 +174,16 @@ def test_unknown_source_id_lists_at_most_a_few_ids(monkeypatch):
     assert "--source-id 001764364: no such series in this file (4 idBanks present: " in message
     assert "001743680, 010002003 ... and 2 more; see the file's idBank column" in message
     assert "010002089" not in message
+
+
+def test_sdmx_with_an_annual_series_refused_whole_naming_the_usable_ones():
+    with pytest.raises(ImportFormatError) as err:
+        read_file(FIX / "sdmx_ipi_2016_excerpt.xml")
+    lines = err.value.lines()
+    assert lines[0].endswith(
+        "series 001655636: frequency 'A' not supported (monthly or quarterly only)"
+    )
+    assert lines[1].endswith(
+        "1 of the 2 series cannot be imported (001655636), so nothing was imported; "
+        "to import the 1 usable: add --source-id 001654489"
+    )

@@ -76,6 +76,8 @@ def read_data(
         series = [s for s in series if s.source_id in wanted]
     for s in series:
         col.problems.extend(s.problems)
+    if col.errors:
+        _usable_hint(series, col, asked)
     col.raise_if_errors()
     if not series:
         raise col.fail("no series in this file")
@@ -83,6 +85,28 @@ def read_data(
 
 
 MAX_LISTED = 10
+
+
+def _usable_hint(series: list[ImportedSeries], col: Collector, asked: str) -> None:
+    """When only some series of a file are unusable, say how to take the others.
+
+    The whole file is still refused (nothing guessed, nothing half-imported):
+    the user names the usable series explicitly.
+    """
+    bad = [s.name for s in series if any(p.severity == "error" for p in s.problems)]
+    usable = [s.source_id for s in series if s.source_id and s.name not in bad]
+    if not bad or not usable:
+        return
+    ids = usable[:MAX_LISTED]
+    more = f" (and {len(usable) - len(ids)} more)" if len(usable) > len(ids) else ""
+    if asked == "--source-id":
+        how = "add " + " ".join(f"--source-id {i}" for i in ids)
+    else:
+        how = "tariffs indices fetch " + " ".join(ids)
+    col.error(
+        f"{len(bad)} of the {len(series)} series cannot be imported ({', '.join(bad[:MAX_LISTED])}), "
+        f"so nothing was imported; to import the {len(usable)} usable: {how}{more}"
+    )
 
 
 def _present(ids: set[str | None]) -> str:

@@ -9,7 +9,8 @@ Notes
 -----
 OBS_STATUS uses the INSEE codes (A, P, R, SD, E, O...) mapped as in
 :mod:`.common`. Annual series (FREQ="A") are refused: contracts use months or
-quarters.
+quarters. A message mixing them with monthly series is refused whole, naming
+the usable idBanks to pick with ``--source-id`` (nothing half-imported).
 """
 
 from __future__ import annotations
