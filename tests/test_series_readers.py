@@ -1,5 +1,6 @@
 """Readers of genuine publisher files: every layout, values, periods and statuses."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -187,3 +188,22 @@ def test_sdmx_with_an_annual_series_refused_whole_naming_the_usable_ones():
         "1 of the 2 series cannot be imported (001655636), so nothing was imported; "
         "to import the 1 usable: add --source-id 001654489"
     )
+
+
+def test_hand_made_period_value_file_with_decimal_commas(tmp_path):
+    """The genuine CNR file as French Excel would write it: read with a warning, same values."""
+    text = (FIX / "cnr_gazole_professionnel.csv").read_text(encoding="utf-8")
+    french = tmp_path / "cnr_excel.csv"
+    french.write_text(re.sub(r";(\d+)\.(\d+)$", r";\1,\2", text, flags=re.M), encoding="utf-8")
+    assert "190,06" in french.read_text(encoding="utf-8")
+    [s], warnings = read_file(french)
+    assert value(s, "2022-01")[0] == 190.06 and value(s, "2024-09")[0] == 180.81
+    assert s.frame.height == one("cnr_gazole_professionnel.csv")[0].frame.height
+    assert any("decimal commas read as decimal points" in str(w) for w in warnings)
+    # one value keeping its point: ambiguous, refused as before
+    mixed = tmp_path / "cnr_mixed.csv"
+    mixed.write_text(
+        french.read_text(encoding="utf-8").replace("190,06", "190.06"), encoding="utf-8"
+    )
+    with pytest.raises(ImportFormatError, match="decimal comma in '200,66'"):
+        read_file(mixed)

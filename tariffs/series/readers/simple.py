@@ -8,7 +8,10 @@
 
 Notes
 -----
-Every value is definitive (these files carry no status). The first header cell
+Every value is definitive (these files carry no status). A hand-made
+``period;value`` file (``;`` separator) whose every value is ``123`` or ``123,45``
+is read with decimal commas, with a warning (French Excel); any other comma in a
+value is refused, and INSEE BDM files never accept one (a re-saved file). The first header cell
 names the period column, the second the series (its title, and for FRED its id).
 """
 
@@ -17,9 +20,10 @@ from __future__ import annotations
 import re
 
 from tariffs.series.readers.common import Collector, ImportedSeries, Row, build_frame
-from tariffs.series.readers.insee_csv import split_rows
+from tariffs.series.readers.insee_csv import sniff_delimiter, split_rows
 
 _DAY = re.compile(r"^(\d{4}-\d{2})-(\d{2})$")
+_FRENCH = re.compile(r"^\d+(,\d+)?$")
 PERIOD_NAMES = ("date", "period", "periode", "période", "mois", "month", "trimestre")
 
 
@@ -36,12 +40,14 @@ def read_simple(text: str, col: Collector) -> list[ImportedSeries]:
     if "base" in names:
         return _transcribed(rows, names, col)
     fred = header[0] == "DATE" and re.fullmatch(r"[A-Z0-9]+", header[1]) is not None
+    comma = not fred and _decimal_commas(rows[1:], sniff_delimiter(text), col)
     out: list[Row] = []
     for line, cells in rows[1:]:
         if len(cells) < 2:
             col.error(f"expected {len(header)} fields, got {len(cells)} (truncated line?)", line)
             continue
-        out.append(Row(line, _month(cells[0], col, line), cells[1]))
+        value = cells[1].strip().replace(",", ".") if comma else cells[1]
+        out.append(Row(line, _month(cells[0], col, line), value))
     frame, freq = build_frame(out, col, header[1])
     return [
         ImportedSeries(
@@ -51,6 +57,23 @@ def read_simple(text: str, col: Collector) -> list[ImportedSeries]:
             layout="fred" if fred else "period;value",
         )
     ]  # fmt: skip
+
+
+def _decimal_commas(rows: list[tuple[int, list[str]]], delimiter: str, col: Collector) -> bool:
+    """True (with a warning) when a ``;`` file writes every value as ``123`` or ``123,45``.
+
+    A hand-made copy from French Excel; unambiguous because the separator is not
+    a comma and no value has a point or a thousands group.
+    """
+    values = [cells[1].strip() for _, cells in rows if len(cells) >= 2]
+    if delimiter != ";" or not values or not all(_FRENCH.match(v) for v in values):
+        return False
+    if not any("," in v for v in values):
+        return False
+    col.warn(
+        "decimal commas read as decimal points (every value is written 123,45; French spreadsheet copy)"
+    )
+    return True
 
 
 def _month(text: str, col: Collector, line: int) -> str:
