@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from tariffs.diagnostics import month_name, problems_of
 from tariffs.formulas import Formulas, formulas_of, revision_months
 from tariffs.picking import (
     WINDOW,
@@ -120,7 +121,9 @@ def compute(
     no_base = idx.filter(pl.col("base_used").is_null()).select("iid")
     missing = pl.concat([big.filter(pl.col("value").is_null()).select(TKEY),
                          big.join(no_base, on="iid", how="semi").select(TKEY)]).unique()  # fmt: skip
-    problems = _problems(pipe.trace(missing).pipe(_missing), store, as_of) if missing.height else []
+    problems = (
+        problems_of(pipe.trace(missing).pipe(_missing), store, as_of) if missing.height else []
+    )
     return Result(
         frame=(
             frame.sort("cid", "term_order", "at", "comp_order") if frame["is_mix"].any() else frame
@@ -412,85 +415,6 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([plain, mix, totals.select(TERM_COLUMNS)], how="diagonal_relaxed")
 
 
-def _problems(missing: pl.DataFrame, store: IndexStore, as_of: date | None = None) -> list[str]:
-    """One message per missing series and cause, naming the terms that need it.
-
-    ``missing`` holds the trace rows whose value or base value is missing. A
-    cause met at many revision dates gives one message with the first period
-    missing and the number of dates affected.
-    """
-    bounds = _bounds(store)
-    groups: dict[tuple, dict] = {}
-    for r in missing.sort("at").iter_rows(named=True):
-        cause, message = missing_message(r, store, bounds.get(r["series"]), as_of)
-        g = groups.setdefault(
-            (r["series"], cause), {"message": message, "users": {}, "dates": set()}
-        )
-        g["users"].setdefault(f"{r['contract']} {r['term']}", None)
-        g["dates"].add(r["at"])
-    out = []
-    for (_, cause), g in groups.items():
-        msg = g["message"]
-        if len(g["dates"]) > 1 and cause not in ("no-series", "base"):
-            msg += f" ({len(g['dates']) - 1} later revision date(s) affected too)"
-        out.append(f"{msg}; needed by: {', '.join(g['users'])}")
-    return out
-
-
-def _bounds(store: IndexStore) -> dict[str, tuple[str, str]]:
-    frame = store.values.group_by("series").agg(
-        pl.col("period").min(), pl.col("period").max().alias("last")
-    )
-    return {s: (a, b) for s, a, b in frame.iter_rows()}
-
-
-def missing_message(
-    r: dict, store: IndexStore, bounds: tuple[str, str] | None = None, as_of: date | None = None
-) -> tuple[str, str]:
-    """Why a value is missing and what to do about it: ``(cause, message)``.
-
-    Causes: ``no-series`` (declared without values), ``stopped`` (publication
-    discontinued: a successor index is needed), ``not-yet`` (after the last value
-    in the store), ``before`` (before the first value), ``hole`` (a gap inside
-    the series), ``base`` (no value at the base period), ``not-known`` (in the
-    store, but published after the ``as_of`` date).
-    """
-    info = store.catalog.get(r["series"])
-    if info is None or not info.available or bounds is None:
-        text = info.missing_message() if info else f"series {r['series']} is not in the catalog"
-        return "no-series", text
-    sid = info.id
-    if r["value"] is not None:
-        return "base", (f"no value of {sid} at the base period {r['base_period']} (values from {bounds[0]}); "
-                        "write base_value in the contract or import older values")  # fmt: skip
-    period = r.get("period") or ""
-    first, _, last = period.partition("..")
-    last = last or first
-    if as_of is not None and period and "." not in period:
-        later = store.values.filter((pl.col("series") == sid) & (pl.col("period") == period))
-        if later.height:
-            first_pub = later["published"].min()
-            return "not-known", (f"the value of {sid} for {period} was not yet published on {as_of.isoformat()}"
-                                 + (f" (first published {first_pub.isoformat()})" if first_pub else ""))  # fmt: skip
-    if info.stopped and (not period or last > info.stopped):
-        return "stopped", (f"series {sid} stopped after {info.stopped} (publication discontinued); "
-                           f"it cannot serve the revision of {month_name(r['at'])}: the contract needs a "
-                           "successor index from then on (amendment)")  # fmt: skip
-    if not period:
-        return "not-yet", (f"no value of {sid} was published by the revision date {month_name(r['at'])} "
-                           "(latest-published); import the publication of that time")  # fmt: skip
-    if last > bounds[1]:
-        return "not-yet", (f"no value of {sid} for {period}: the store ends at {bounds[1]}; "
-                           "import a newer download (tariffs indices import FILE)")  # fmt: skip
-    if first < bounds[0]:
-        return "before", (f"no value of {sid} for {period}: the store starts at {bounds[0]}; "
-                          "import older values (tariffs indices import FILE)")  # fmt: skip
-    return (
-        "hole",
-        f"no value of {sid} for some month of {period} (a gap in the store); import the missing values",
-    )
-
-
 def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
     """Frame + trace -> JSON rows of INTERFACE.md."""
     trace_rows: dict[tuple, list[dict]] = {}
@@ -553,7 +477,7 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
         return result
     frame = result.frame.join(dates, on=["contract", "at"], how="semi")
     trace = result.trace.join(dates, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=_problems(_missing(trace), store, as_of))
+    return Result(frame=frame, trace=trace, problems=problems_of(_missing(trace), store, as_of))
 
 
 def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,
@@ -594,7 +518,7 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
     frame = frame.join(best, on=["contract", "at"], how="semi")
     trace = result.trace.join(best, on=["contract", "at"], how="semi")
     return Result(
-        frame=frame, trace=trace, problems=notes + _problems(_missing(trace), store, as_of)
+        frame=frame, trace=trace, problems=notes + problems_of(_missing(trace), store, as_of)
     )
 
 
@@ -629,10 +553,6 @@ def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]
         notes += [f"{c}: ended in {month_name(m)}: no price in force in {when}"
                   for c, m in ended.select("contract", "end_month").iter_rows()]  # fmt: skip
     return notes
-
-
-def month_name(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def _this_month() -> int:
