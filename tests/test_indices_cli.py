@@ -161,3 +161,40 @@ def test_import_without_any_date_warns_naming_the_file(tmp_path):
     assert result.exit_code == 0
     assert "warning: " in result.output and "cnr_gazole_professionnel.csv" in result.output
     assert "re-import with --published YYYY-MM-DD" in result.output
+
+
+def test_period_value_file_with_generic_header_is_named_after_the_file(tmp_path):
+    """The genuine CNR values under a generic 'period;value' header, as a user would type it."""
+    text = (FIX / "cnr_gazole_professionnel.csv").read_text(encoding="utf-8")
+    hand = tmp_path / "tr_ld gazole.csv"
+    hand.write_text(
+        text.replace("Date;Indice CNR gazole professionnel", "period;value"), encoding="utf-8"
+    )
+    store = tmp_path / "idx"
+    result = run(
+        "indices",
+        "import",
+        hand,
+        "--indices",
+        store,
+        "--published",
+        "2024-10-07",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert '"series": "TR-LD-GAZOLE"' in result.output and "VALUE" not in result.output
+    assert (
+        "no --id given: stored as TR-LD-GAZOLE (from the file name); give --id ID" in result.output
+    )
+    assert (store / "TR-LD-GAZOLE.csv").exists()
+    titled = run(
+        "indices",
+        "import",
+        FIX / "cnr_gazole_professionnel.csv",
+        "--indices",
+        store,
+        "--published",
+        "2024-10-07",
+    )
+    assert "stored as INDICE-CNR-GAZOLE-PROFESSIONNEL (from the series title)" in titled.output

@@ -120,6 +120,8 @@ def import_series(
     current: dict[str, pl.DataFrame] = {}
     for series in imported:
         sid = series_id or _target_id(series, store.catalog)
+        if series_id is None and series.source_id is None and sid not in store.catalog:
+            report.warnings.append(Problem(series.path, sid, f"no --id given: stored as {sid} (from the {'file name' if series.title.strip().lower() in GENERIC_NAMES else 'series title'}); give --id ID to choose the catalog id", severity="warning"))  # fmt: skip
         problems += _compatibility(series, sid, store.catalog)
         info = store.catalog.get(sid)
         is_new = info is None or info.file is None
@@ -191,13 +193,22 @@ def _catalog_document(root: Path) -> tomlkit.TOMLDocument:
     return doc
 
 
+GENERIC_NAMES = {"value", "values", "valeur", "valeurs", "indice", "index", "prix", "price", "cours", "serie", "série", "series"}  # fmt: skip
+
+
 def _target_id(series: ImportedSeries, catalog: dict[str, SeriesInfo]) -> str:
-    """The catalog entry with the same source id, else the source id, else a name from the title."""
+    """The catalog entry with the same source id, else the source id, else a name from the title.
+
+    A ``period;value`` file whose value column has a generic name (``value``,
+    ``valeur``, ``indice``...) is named after the file instead (``tr_ld.csv`` -> ``TR-LD``).
+    """
     if series.source_id:
         same = [i.id for i in catalog.values() if i.source_id == series.source_id]
         if len(same) == 1:
             return same[0]
         return series.source_id
+    if series.title.strip().lower() in GENERIC_NAMES:
+        return _slug(Path(series.path).stem)
     return _slug(series.title)
 
 
