@@ -37,10 +37,12 @@ from decimal import Decimal
 
 import polars as pl
 
-from tariffs.audit.expected import Expected, cut_dates, expected_prices
+from tariffs.audit.batches import count, duplicates, revision_at, slices
+from tariffs.audit.expected import Expected, cut_of, expected_prices, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
 from tariffs.audit.vat import rate_due
+from tariffs.formulas import Formulas, formulas_of
 from tariffs.model import Contract
 from tariffs.periods import first_day
 from tariffs.series import IndexStore
@@ -71,77 +73,127 @@ class Audit:
     checked: pl.LazyFrame | None = None
 
 
-def terms_frame(contracts: list[Contract]) -> pl.DataFrame:
-    """One row per contract × term: validity window, unit and energy basis."""
+def terms_frame(contracts: list[Contract], formulas: Formulas | None = None) -> pl.DataFrame:
+    """One row per contract × term: validity window, unit, energy basis, schedule, VAT-rate set.
+
+    ``_vat_set`` numbers the distinct sets of stated VAT rates (see :func:`_vat_table`).
+    """
+    formulas = formulas or formulas_of(contracts)
+    sets: dict[tuple, int] = {}
     rows = [
         {"contract": c.id, "term": t.code, "start_month": c.start.year * 12 + c.start.month - 1,
          "end_month": c.end.year * 12 + c.end.month - 1 if c.end else None,
-         "unit": t.unit, "contract_basis": t.energy_basis}
+         "unit": t.unit, "contract_basis": t.energy_basis,
+         "_vat_set": sets.setdefault(t.vat_rates, len(sets))}
         for c in contracts for t in c.terms
     ]  # fmt: skip
     schema = {"contract": pl.String, "term": pl.String, "start_month": pl.Int64, "end_month": pl.Int64,
-              "unit": pl.String, "contract_basis": pl.String}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema)
+              "unit": pl.String, "contract_basis": pl.String, "_vat_set": pl.Int64}  # fmt: skip
+    schedule = formulas.params.select("contract", "frequency", "rev_month")
+    return pl.DataFrame(rows, schema=schema).join(schedule, on="contract", how="left")
+
+
+def vat_sets(contracts: list[Contract]) -> dict[int, tuple]:
+    """``_vat_set`` number -> the stated rates, numbered as :func:`terms_frame` does."""
+    sets: dict[tuple, int] = {}
+    for c in contracts:
+        for t in c.terms:
+            sets.setdefault(t.vat_rates, len(sets))
+    return {i: r for r, i in sets.items()}
 
 
 def audit(invoices: Invoices, contracts: list[Contract], store: IndexStore) -> Audit:
-    """Run every check on every line of ``invoices``; see the module Notes."""
-    terms = terms_frame(contracts).lazy()
-    known = pl.LazyFrame({"contract": [c.id for c in contracts]}, schema={"contract": pl.String})
-    # one streaming pass reads and types the file; every later step works on the typed frame
-    lines = _prepared(invoices, terms, known).collect(engine="streaming").lazy()
-    wanted = (
-        lines.filter(pl.col("block").is_null())
-        .select("contract", "month", "as_of")
-        .unique()
-        .collect()
+    """Run every check on every line of ``invoices``; see the module Notes.
+
+    Two passes over the file in row batches (:mod:`tariffs.audit.batches`):
+    the first collects the distinct keys the engine and the VAT table need,
+    the second checks the lines and keeps only the findings.
+    """
+    contracts = list(contracts)
+    formulas = formulas_of(contracts)
+    terms = terms_frame(contracts, formulas).lazy()
+    known = pl.Series("contract", [c.id for c in contracts], dtype=pl.String).implode()
+    copies = duplicates(invoices).lazy()
+    cuts = publication_dates(store)
+    lines = count(invoices)
+
+    def prepared(batch: pl.LazyFrame) -> pl.LazyFrame:
+        return _prepared(batch, terms, known, copies, cuts)
+
+    keys, vat_keys = [], []
+    for batch in slices(invoices, lines):
+        ok = prepared(batch).filter(pl.col("block").is_null())
+        k, v = pl.collect_all(
+            [ok.select("contract", "at", "cut").unique(),
+             ok.select("_vat_set", "month", "vat_rate").unique()], engine="in-memory",
+        )  # fmt: skip
+        keys.append(k)
+        vat_keys.append(v)
+    wanted = pl.concat(keys).unique()
+    expected = expected_prices(formulas, store, wanted, with_trace=bool(invoices.index_columns))
+    vat = _vat_table(pl.concat(vat_keys).unique(), vat_sets(contracts)).lazy()
+    findings, notes = [], []
+    for batch in slices(invoices, lines):
+        f, n = _check(invoices, prepared(batch), expected, vat)
+        findings.append(f)
+        notes.append(n)
+    findings = pl.concat(findings, how="diagonal_relaxed").sort("row")
+    return Audit(
+        findings=explain(findings.cast(FINDING_SCHEMA), store),
+        notes=_notes(pl.concat(notes)).to_dicts(),
+        lines=lines,
+        problems=expected.problems,
+        checked=invoices.frame,
     )
-    wanted = wanted.with_columns(cut_dates(store, wanted["as_of"]))
-    expected = expected_prices(contracts, store, wanted.select("contract", "month", "cut").unique())
-    lines = lines.join(wanted.lazy(), on=["contract", "month", "as_of"], how="left")
+
+
+def _check(
+    invoices: Invoices, lines: pl.LazyFrame, expected: Expected, vat: pl.LazyFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One batch: its findings and the rows behind its notes (both small)."""
     lines = _with_prices(lines, expected)
-    lines = _with_vat(lines, contracts)
+    lines = lines.join(vat, on=["_vat_set", "month", "vat_rate"], how="left", nulls_equal=True)
     index_rows = _index_checks(invoices, lines, expected)
-    if "bad" in index_rows.collect_schema().names() and invoices.index_columns:
-        index_rows = index_rows.filter(pl.col("bad")).collect(engine="streaming").lazy()
     lines = lines.join(
         index_rows.filter(pl.col("bad")).group_by("row").agg(pl.len().alias("n_index_bad")),
         on="row", how="left",
     ).with_columns(pl.col("n_index_bad").fill_null(0).cast(pl.Int64))  # fmt: skip
     # the per-line columns computed once; the findings are filters of them
-    lines = lines.collect(engine="streaming").lazy()
+    lines = lines.collect(engine="in-memory").lazy()
     parts = [_blocked(lines), _index_findings(index_rows, lines), *_line_findings(lines)]
     # in-memory: on the default (streaming) engine polars 2.1 panics at random in a string
     # expression here ("assertion failed: i < self.len()", 3 runs in 4 on a 50,000-line file)
-    findings, count, notes = pl.collect_all(
-        [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)).sort("row"),
-         lines.select(pl.len()), _notes(lines, expected)], engine="in-memory",
+    findings, notes = pl.collect_all(
+        [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
+         _note_rows(lines, expected)], engine="in-memory",
     )  # fmt: skip
-    return Audit(
-        findings=explain(findings.cast(FINDING_SCHEMA), store),
-        notes=notes.to_dicts(),
-        lines=int(count.item()),
-        problems=expected.problems,
-        checked=lines,
-    )
+    return findings, notes
 
 
-def _prepared(invoices: Invoices, terms: pl.LazyFrame, known: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines with their term, ``as_of`` date and first blocking reason (``block``, ``block_message``)."""
-    key = ["invoice", "line"] if invoices.has("invoice") and invoices.has("line") else [
-        c for c in invoices.columns
-    ]  # fmt: skip
-    first = pl.col("row").rank("ordinal").over(key) == 1
+def _prepared(
+    batch: pl.LazyFrame,
+    terms: pl.LazyFrame,
+    known: pl.Series,
+    copies: pl.LazyFrame,
+    cuts: pl.Series,
+) -> pl.LazyFrame:
+    """Lines with their term, ``as_of``, ``cut``, revision date ``at`` and first blocking reason
+    (``block``; ``first_row`` for a later copy of a line)."""
     year, mon = pl.col("month") // 12, pl.col("month") % 12 + 1
-    lines = invoices.frame.join(terms, on=["contract", "term"], how="left").with_columns(
-        pl.col("contract").is_in(known.collect()["contract"].implode()).alias("known_contract"),
-        pl.coalesce("invoice_date", pl.date(year, mon, 1).dt.month_end()).alias("as_of"),
-        first.alias("first_copy"),
-        pl.col("row").min().over(key).alias("first_row"),
+    as_of = pl.coalesce("invoice_date", pl.date(year, mon, 1).dt.month_end())
+    lines = (
+        batch.join(terms, on=["contract", "term"], how="left")
+        .join(copies, on="row", how="left")
+        .with_columns(
+            pl.col("contract").is_in(known).alias("known_contract"),
+            as_of.alias("as_of"),
+            revision_at(pl.col("month")),
+        )
+        .with_columns(cut_of(pl.col("as_of"), cuts))
     )
     block = (
         pl.when(pl.col("problem").is_not_null()).then(pl.lit("invalid-line"))
-        .when(~pl.col("first_copy")).then(pl.lit("duplicate-line"))
+        .when(pl.col("first_row").is_not_null()).then(pl.lit("duplicate-line"))
         .when(~pl.col("known_contract")).then(pl.lit("unknown-contract"))
         .when(pl.col("unit").is_null()).then(pl.lit("unknown-term"))
         .when((pl.col("month") < pl.col("start_month")) | (pl.col("month") > pl.col("end_month")))
@@ -159,7 +211,7 @@ def _with_prices(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
     )
     p_tol = pl.when(pl.col("pdec").is_not_null()).then(1e-7).otherwise(HALF_CENT)
     k_tol = pl.when(pl.col("kdec").is_not_null()).then(1e-9).otherwise(5e-5 + 1e-9)
-    lines = lines.join(expected.prices.lazy(), on=["contract", "term", "month", "cut"], how="left")
+    lines = lines.join(expected.prices.lazy(), on=["contract", "term", "at", "cut"], how="left")
     missing = pl.col("block").is_null() & pl.col("exp_price").is_null()
     return lines.with_columns(
         pl.when(missing).then(pl.lit("missing-index")).otherwise(pl.col("block")).alias("block"),
@@ -173,26 +225,12 @@ def _with_prices(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def _with_vat(lines: pl.LazyFrame, contracts: list[Contract]) -> pl.LazyFrame:
-    """Rate due per distinct set of contract rates × month × billed rate (a small table), joined back.
+def _vat_table(keys: pl.DataFrame, rates: dict[int, tuple]) -> pl.DataFrame:
+    """Rate due per distinct set of contract rates × month × billed rate (a small table).
 
     Terms with the same stated rates share their rows: 10,000 contracts without
     ``vat_rate`` give one set, so the Python loop runs per month × billed rate only.
     """
-    sets: dict[tuple, int] = {}
-    by_term = [
-        (c.id, t.code, sets.setdefault(t.vat_rates, len(sets))) for c in contracts for t in c.terms
-    ]
-    rates = {i: r for r, i in sets.items()}
-    ids = pl.LazyFrame(by_term, schema={"contract": pl.String, "term": pl.String, "_vat_set": pl.Int64},
-                       orient="row")  # fmt: skip
-    lines = lines.join(ids, on=["contract", "term"], how="left")
-    keys = (
-        lines.filter(pl.col("block").is_null())
-        .select("_vat_set", "month", "vat_rate")
-        .unique()
-        .collect()
-    )
     due, why = [], []
     for vat_set, month, billed in keys.iter_rows():
         rate, reason = rate_due(
@@ -201,17 +239,14 @@ def _with_vat(lines: pl.LazyFrame, contracts: list[Contract]) -> pl.LazyFrame:
         )  # fmt: skip
         due.append(None if rate is None else float(rate))
         why.append(reason)
-    table = keys.with_columns(
+    return keys.with_columns(
         pl.Series("vat_due", due, dtype=pl.Float64), pl.Series("vat_why", why, dtype=pl.String)
     )
-    return lines.join(
-        table.lazy(), on=["_vat_set", "month", "vat_rate"], how="left", nulls_equal=True
-    ).drop("_vat_set")
 
 
 def _index_checks(invoices: Invoices, lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
     """One row per line × ``index:S`` / ``base_index:S`` column, with the value due."""
-    keys = ["row", "contract", "term", "month", "cut"]
+    keys = ["row", "contract", "term", "at", "cut"]
     parts = []
     for column in invoices.index_columns:
         kind, _, series = column.partition(":")
@@ -227,7 +262,7 @@ def _index_checks(invoices: Invoices, lines: pl.LazyFrame, expected: Expected) -
     if not parts:
         return pl.LazyFrame(schema={"row": pl.UInt32, "bad": pl.Boolean})
     rows = pl.concat(parts).join(
-        expected.trace.lazy(), on=["contract", "term", "month", "cut", "series"]
+        expected.trace.lazy(), on=["contract", "term", "at", "cut", "series"]
     )
     due = pl.when(pl.col("kind") == "index").then(pl.col("exp_value")).otherwise(pl.col("exp_base"))
     return rows.with_columns(due.alias("due")).with_columns(
@@ -351,25 +386,30 @@ def _month_text(month: pl.Expr) -> pl.Expr:
     )
 
 
-def _notes(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
-    """Provisional values used correctly, and what their current version changes [EUR]."""
-    provisional = expected.trace.filter(
-        (pl.col("exp_status") == "provisional") & (pl.col("current_value") != pl.col("exp_value"))
-    ).select(
-        "contract", "term", "month", "cut", "series", "exp_period", "exp_value", "current_value"
-    )
+def _note_rows(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
+    """The checked lines priced with a provisional value that has changed since, one row per value."""
     ok = lines.filter(pl.col("block").is_null() & pl.col("exp_provisional").fill_null(False))
-    joined = ok.join(provisional.lazy(), on=["contract", "term", "month", "cut"])
-    return joined.group_by(
-        "contract", "term", "period", "series", "exp_period", maintain_order=True
-    ).agg(
-        pl.col("exp_value").first().alias("provisional_value"),
-        pl.col("current_value").first().alias("current_value"),
-        pl.col("row").cast(pl.Int64).alias("lines"),
-        (pl.col("q") * (pl.col("current_price") - pl.col("exp_price")))
-        .sum()
-        .round(2)
-        .alias("effect_eur"),
+    changed = expected.provisional.select(
+        "contract", "term", "at", "cut", "series", "exp_period", "exp_value", "current_value"
+    )
+    return ok.join(changed.lazy(), on=["contract", "term", "at", "cut"]).select(
+        "contract", "term", "period", "series", "exp_period", "exp_value", "current_value",
+        pl.col("row").cast(pl.Int64),
+        (pl.col("q") * (pl.col("current_price") - pl.col("exp_price"))).alias("effect"),
+    )  # fmt: skip
+
+
+def _notes(rows: pl.DataFrame) -> pl.DataFrame:
+    """Provisional values used correctly, and what their current version changes [EUR]."""
+    return (
+        rows.sort("row")
+        .group_by("contract", "term", "period", "series", "exp_period", maintain_order=True)
+        .agg(
+            pl.col("exp_value").first().alias("provisional_value"),
+            pl.col("current_value").first().alias("current_value"),
+            pl.col("row").alias("lines"),
+            pl.col("effect").sum().round(2).alias("effect_eur"),
+        )
     )
 
 

@@ -26,19 +26,18 @@ from datetime import date
 
 import polars as pl
 
-from tariffs.formulas import formulas_of, revision_months
-from tariffs.model import Contract
+from tariffs.formulas import Formulas
 from tariffs.revision import compute
 from tariffs.series import IndexStore
 
 PRICE_COLUMNS = {
-    "contract": pl.String, "term": pl.String, "month": pl.Int64, "cut": pl.Date, "at": pl.Int64,
+    "contract": pl.String, "term": pl.String, "at": pl.Int64, "cut": pl.Date,
     "exp_price": pl.Float64, "exp_coefficient": pl.Float64, "exp_missing": pl.Int64,
     "exp_provisional": pl.Boolean, "exp_base_price": pl.Float64, "current_price": pl.Float64,
     "kdec": pl.Int64, "pdec": pl.Int64,
 }  # fmt: skip
 TRACE_COLUMNS = {
-    "contract": pl.String, "term": pl.String, "month": pl.Int64, "cut": pl.Date, "series": pl.String,
+    "contract": pl.String, "term": pl.String, "at": pl.Int64, "cut": pl.Date, "series": pl.String,
     "exp_period": pl.String, "exp_value": pl.Float64, "exp_status": pl.String, "exp_base": pl.Float64,
     "base_period": pl.String, "link_coefficient": pl.Float64, "current_value": pl.Float64,
     "weight": pl.Float64,
@@ -48,25 +47,32 @@ NO_CUT = date(1, 1, 1)
 
 @dataclass
 class Expected:
-    """``prices``: one row per contract × term × month × cut; ``trace``: + series."""
+    """``prices``: one row per contract × term × revision date ``at`` × cut; ``trace``: + series.
+
+    ``trace`` holds every index value only when asked (the file bills index
+    values); ``provisional`` always holds the values that were provisional at
+    the cut and have changed since (for the notes).
+    """
 
     prices: pl.DataFrame
     trace: pl.DataFrame
     problems: list[str]
+    provisional: pl.DataFrame | None = None
 
 
-def cut_dates(store: IndexStore, as_of: pl.Series) -> pl.Series:
-    """Map each ``as_of`` date to the latest publication date on or before it (NO_CUT if none)."""
+def publication_dates(store: IndexStore) -> pl.Series:
+    """The cuts: distinct publication dates of the store's later vintages, ascending, after NO_CUT."""
     pubs = first_vintage_known(store).values.select(
         pl.col("published").drop_nulls().unique().sort()
     )["published"]
-    frame = pl.DataFrame({"as_of": as_of.cast(pl.Date)}).with_row_index("_i").sort("as_of")
-    if pubs.len() == 0:
-        return pl.Series("cut", [NO_CUT] * as_of.len(), dtype=pl.Date)
-    joined = frame.join_asof(
-        pl.DataFrame({"published": pubs}), left_on="as_of", right_on="published"
-    )
-    return joined.sort("_i")["published"].fill_null(NO_CUT).alias("cut")
+    return pl.concat([pl.Series("published", [NO_CUT], dtype=pl.Date), pubs.cast(pl.Date)])
+
+
+def cut_of(as_of: pl.Expr, cuts: pl.Series) -> pl.Expr:
+    """The latest publication date on or before ``as_of`` (NO_CUT if none), ``cuts`` from
+    :func:`publication_dates`: a binary search per line, no join."""
+    position = pl.lit(cuts[1:]).search_sorted(as_of.cast(pl.Date), side="right")
+    return pl.lit(cuts).gather(position).alias("cut")
 
 
 def first_vintage_known(store: IndexStore) -> IndexStore:
@@ -78,37 +84,58 @@ def first_vintage_known(store: IndexStore) -> IndexStore:
     return IndexStore(store.root, store.catalog, values, dict(store.link_coefficients))
 
 
-def expected_prices(contracts: list[Contract], store: IndexStore, wanted: pl.DataFrame) -> Expected:
-    """Prices due for ``wanted`` (distinct ``contract, month, cut``) and the index trace."""
-    formulas = formulas_of(contracts)
+def expected_prices(
+    formulas: Formulas, store: IndexStore, wanted: pl.DataFrame, with_trace: bool = True
+) -> Expected:
+    """Prices due for ``wanted`` (distinct ``contract, at, cut``), and the index trace if asked.
+
+    The engine runs on distinct (contract, revision date) only, once per cut
+    and once with today's values.
+    """
     store = first_vintage_known(store)
+    wanted = wanted.drop_nulls("at")
     if wanted.height == 0:
-        return Expected(pl.DataFrame(schema=PRICE_COLUMNS), pl.DataFrame(schema=TRACE_COLUMNS), [])
-    dates = revision_months(formulas.params, 0, int(wanted["month"].max()))
-    wanted = wanted.sort("contract", "month").join_asof(
-        dates.sort("contract", "at"),
-        left_on="month",
-        right_on="at",
-        by="contract",
-        strategy="backward",
-        check_sortedness=False,
-    )
+        empty = pl.DataFrame(schema=TRACE_COLUMNS)
+        return Expected(pl.DataFrame(schema=PRICE_COLUMNS), empty, [], empty)
     kdec = formulas.params.select("contract", "kdec", "pdec")
     revised = _revised_components(formulas)
-    current = compute(formulas, store, wanted.select("contract", "at").unique().drop_nulls())
-    prices, traces, problems = [], [], list(current.problems)
-    for (cut,), group in wanted.drop_nulls("at").group_by(["cut"]):
+    current = compute(formulas, store, wanted.select("contract", "at").unique())
+    prices, traces, provisional, problems = [], [], [], list(current.problems)
+    for (cut,), group in wanted.group_by(["cut"]):
         result = compute(formulas, store, group.select("contract", "at").unique(), cut)
-        rows = group.join(_term_prices(result.frame, current.frame, revised), on=["contract", "at"])
-        prices.append(rows)
-        traces.append(group.join(_trace(result.trace, current.trace), on=["contract", "at"]))
+        prices.append(
+            _term_prices(result.frame, current.frame, revised).with_columns(cut=pl.lit(cut))
+        )
+        if with_trace:
+            traces.append(_trace(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
+        provisional.append(_changed(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
         problems.extend(p for p in result.problems if p not in problems)
     price = pl.concat(prices, how="diagonal_relaxed").join(kdec, on="contract", how="left")
-    trace = pl.concat(traces, how="diagonal_relaxed")
+
+    def frame(parts):
+        return (
+            pl.concat(parts, how="diagonal_relaxed").select(list(TRACE_COLUMNS)).cast(TRACE_COLUMNS)
+        )
+
     return Expected(
         prices=price.select(list(PRICE_COLUMNS)).cast(PRICE_COLUMNS),
-        trace=trace.select(list(TRACE_COLUMNS)).cast(TRACE_COLUMNS),
+        trace=frame(traces) if traces else pl.DataFrame(schema=TRACE_COLUMNS),
         problems=problems,
+        provisional=frame(provisional),
+    )
+
+
+def _changed(trace: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
+    """The trace rows of values provisional at the cut whose current value differs.
+
+    Only the (contract, term, series, at) groups holding a provisional value go
+    through :func:`_trace` (the same first-row choice as the full trace).
+    """
+    keys = ["contract", "term", "series", "at"]
+    groups = trace.filter(pl.col("status") == "provisional").select(keys).unique()
+    part = _trace(trace.join(groups, on=keys, how="semi"), current)
+    return part.filter(
+        (pl.col("exp_status") == "provisional") & (pl.col("current_value") != pl.col("exp_value"))
     )
 
 

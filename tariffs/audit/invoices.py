@@ -73,8 +73,7 @@ def read_invoices(path: Path) -> Invoices:
         if suffix in (".xlsx", ".xlsm"):
             raw = _scan_xlsx(path)
         elif suffix == ".parquet":
-            raw = pl.scan_parquet(path)
-            raw = raw.select(pl.all().cast(pl.String))
+            raw = pl.scan_parquet(path)  # typed: numbers stay numbers (see _typed)
         else:
             raw = _scan_csv(path)
         names = raw.collect_schema().names()
@@ -96,7 +95,10 @@ def read_invoices(path: Path) -> Invoices:
             ]
         )
     index_columns = [c for c in columns if c.startswith(INDEX_PREFIXES)]
-    frame = _typed(raw.with_row_index("row", offset=2), columns, index_columns)
+    schema = raw.collect_schema()
+    numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
+    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in columns if c not in numeric)
+    frame = _typed(raw.with_row_index("row", offset=2), columns, index_columns, numeric)
     return Invoices(str(path), frame, columns, index_columns)
 
 
@@ -158,8 +160,15 @@ def number(column: str) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
 
 
-def _typed(raw: pl.LazyFrame, columns: list[str], index_columns: list[str]) -> pl.LazyFrame:
-    """Typed columns plus ``month`` (month index) and ``problem`` (null when the row reads)."""
+def _typed(
+    raw: pl.LazyFrame, columns: list[str], index_columns: list[str], numeric: set[str] = frozenset()
+) -> pl.LazyFrame:
+    """Typed columns plus ``month`` (month index) and ``problem`` (null when the row reads).
+
+    A column of ``numeric`` is already numbers (a typed Parquet column): it is
+    cast to Float64, never turned into text and re-parsed; its text ``_c`` is
+    null (no value can be unreadable, a missing one reads as ``''``).
+    """
     for c in OPTIONAL:
         if c not in columns:
             raw = raw.with_columns(pl.lit(None, pl.String).alias(c))
@@ -168,8 +177,13 @@ def _typed(raw: pl.LazyFrame, columns: list[str], index_columns: list[str]) -> p
         for c in ("contract", "term", "period", "invoice", "line")
     ]
     raw = raw.with_columns(
-        *text, *[pl.col(c).str.strip_chars().alias(f"_{c}") for c in NUMBERS + tuple(index_columns)]
-    )
+        *text,
+        *[
+            pl.lit(None, pl.String).alias(f"_{c}") if c in numeric
+            else pl.col(c).str.strip_chars().alias(f"_{c}")
+            for c in NUMBERS + tuple(index_columns)
+        ],
+    )  # fmt: skip
     period = pl.col("period").str.extract_groups(r"^(\d{4})-(0[1-9]|1[0-2])$")
     year = period.struct.field("1").cast(pl.Int64)
     month = period.struct.field("2").cast(pl.Int64)
@@ -177,7 +191,10 @@ def _typed(raw: pl.LazyFrame, columns: list[str], index_columns: list[str]) -> p
     unit_base = unit.str.extract(r"^([a-z]+)")
     basis_in_unit = unit.str.extract(r"(pci|pcs|useful|utile)$")
     frame = raw.with_columns(
-        *[number(f"_{c}").alias(c) for c in NUMBERS + tuple(index_columns)],
+        *[
+            pl.col(c).cast(pl.Float64).alias(c) if c in numeric else number(f"_{c}").alias(c)
+            for c in NUMBERS + tuple(index_columns)
+        ],
         (year * 12 + month - 1).alias("month"),
         unit_base.replace_strict(QUANTITY_UNITS, default=None, return_dtype=pl.Float64).alias(
             "mwh_per_unit"

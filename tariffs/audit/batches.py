@@ -1,0 +1,79 @@
+"""The invoice file in row batches, its duplicated lines, and each line's revision date.
+
+The audit never holds the typed file at once: it reads it in slices of
+``BATCH_ROWS`` lines (a Parquet file is sliced in the scan itself), keeping
+only small tables between slices (the keys the engine needs, the findings).
+Row numbers (``row``, the file's line numbers) are assigned before slicing,
+so they stay the file's.
+
+Notes
+-----
+- Duplicates: a line is a later copy of another when its key (``invoice`` and
+  ``line``, or every column when the file lacks them) equals an earlier
+  line's. Every line's key is hashed (64 bits) in one pass; only the lines
+  whose hash occurs twice are read again, with their key, and compared
+  exactly (a hash collision never makes a false duplicate).
+- Revision date in force in month ``m`` (the latest scheduled date on or
+  after the contract's start, as :func:`tariffs.formulas.revision_months`
+  lists them): with ``step`` = 1, 3 or 12 months (monthly, quarterly,
+  yearly) and ``r`` = revision month − 1, ``at = m − ((m − r) mod step)``
+  (floor modulo), null when ``at`` is before the start month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from tariffs.audit.invoices import Invoices
+
+BATCH_ROWS = 1_000_000
+DUPLICATES = {"row": pl.UInt32, "first_row": pl.UInt32}
+
+
+def key_columns(invoices: Invoices) -> list[str]:
+    """The columns that identify a line: ``invoice`` and ``line``, else all of them."""
+    if invoices.has("invoice") and invoices.has("line"):
+        return ["invoice", "line"]
+    return list(invoices.columns)
+
+
+def duplicates(invoices: Invoices) -> pl.DataFrame:
+    """``row, first_row`` of every later copy of a line (see the module Notes)."""
+    key = key_columns(invoices)
+    hashes = invoices.frame.select("row", pl.struct(key).hash().alias("_h")).collect()
+    ordered = hashes["_h"].sort()
+    twice = ordered.filter(ordered == ordered.shift(1)).unique()
+    if twice.len() == 0:
+        return pl.DataFrame(schema=DUPLICATES)
+    rows = hashes.filter(pl.col("_h").is_in(twice.implode())).select("row")
+    candidates = invoices.frame.select("row", *key).join(rows.lazy(), on="row", how="semi")
+    copies = (
+        candidates.collect()
+        .sort("row")
+        .with_columns(pl.col("row").min().over(key).alias("first_row"))
+    )
+    return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
+
+
+def slices(invoices: Invoices, lines: int, rows: int = BATCH_ROWS) -> Iterator[pl.LazyFrame]:
+    """The typed lines, ``rows`` at a time (one slice at least, even for an empty file)."""
+    for offset in range(0, max(lines, 1), rows):
+        yield invoices.frame.slice(offset, rows)
+
+
+def count(invoices: Invoices) -> int:
+    """The number of lines (from the Parquet metadata; a quick count of a CSV's lines)."""
+    return int(invoices.frame.select(pl.len()).collect().item())
+
+
+def revision_at(month: pl.Expr) -> pl.Expr:
+    """The revision date in force in ``month`` (columns ``frequency``, ``rev_month``, ``start_month``)."""
+    step = (
+        pl.when(pl.col("frequency") == "monthly").then(1)
+        .when(pl.col("frequency") == "quarterly").then(3)
+        .otherwise(12)
+    )  # fmt: skip
+    at = month - (month - (pl.col("rev_month") - 1)) % step
+    return pl.when(at >= pl.max_horizontal(pl.col("start_month"), 0)).then(at).alias("at")
