@@ -99,16 +99,21 @@ def expected_prices(
         return Expected(pl.DataFrame(schema=PRICE_COLUMNS), empty, [], empty)
     kdec = formulas.params.select("contract", "kdec", "pdec")
     revised = _revised_components(formulas)
-    current = compute(formulas, store, wanted.select("contract", "at").unique())
+    dates = wanted.select("contract", "at").unique()
+    results = {
+        cut: compute(formulas, store, group.select("contract", "at").unique(), cut)
+        for (cut,), group in wanted.group_by(["cut"])
+    }
+    current = _current(formulas, store, dates, results)
     prices, traces, provisional, problems = [], [], [], list(current.problems)
-    for (cut,), group in wanted.group_by(["cut"]):
-        result = compute(formulas, store, group.select("contract", "at").unique(), cut)
+    for cut, result in results.items():
         prices.append(
             _term_prices(result.frame, current.frame, revised).with_columns(cut=pl.lit(cut))
         )
         if with_trace:
             traces.append(_trace(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
-        provisional.append(_changed(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
+        if result.frame["provisional"].any():
+            provisional.append(_changed(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
         problems.extend(p for p in result.problems if p not in problems)
     price = pl.concat(prices, how="diagonal_relaxed").join(kdec, on="contract", how="left")
 
@@ -121,8 +126,22 @@ def expected_prices(
         prices=price.select(list(PRICE_COLUMNS)).cast(PRICE_COLUMNS),
         trace=frame(traces) if traces else pl.DataFrame(schema=TRACE_COLUMNS),
         problems=problems,
-        provisional=frame(provisional),
+        provisional=frame(provisional) if provisional else pl.DataFrame(schema=TRACE_COLUMNS),
     )
+
+
+def _current(formulas: Formulas, store: IndexStore, dates: pl.DataFrame, results: dict):
+    """The engine's result with today's values for ``dates``.
+
+    The result of the only cut is reused when the values known at that cut are
+    today's (no later vintage: the usual store) and it reports no problem (the
+    messages name the cut); else the engine runs once more.
+    """
+    if len(results) == 1:
+        ((cut, result),) = results.items()
+        if not result.problems and store.resolved(cut).equals(store.resolved(None)):
+            return result
+    return compute(formulas, store, dates)
 
 
 def _changed(trace: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
