@@ -57,8 +57,9 @@ def duplicates(invoices: Invoices) -> pl.DataFrame:
     return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
 
 
-def slices(invoices: Invoices, lines: int, rows: int = BATCH_ROWS) -> Iterator[pl.LazyFrame]:
-    """The typed lines, ``rows`` at a time (one slice at least, even for an empty file)."""
+def slices(invoices: Invoices, lines: int, rows: int | None = None) -> Iterator[pl.LazyFrame]:
+    """The typed lines, ``rows`` (default ``BATCH_ROWS``) at a time; one slice at least."""
+    rows = rows or BATCH_ROWS
     for offset in range(0, max(lines, 1), rows):
         yield invoices.frame.slice(offset, rows)
 

@@ -1,0 +1,104 @@
+"""The audit in row batches: same findings and line numbers as in one batch; revision dates;
+duplicates across batches; typed Parquet columns read as the same numbers as CSV text.
+
+Index values here are chosen for the arithmetic (as in test_audit_checks.py), not published figures.
+"""
+
+from dataclasses import replace
+from datetime import date
+
+import polars as pl
+import pytest
+from conftest import memory_store, plain_contract
+
+from tariffs.audit import batches
+from tariffs.audit.checks import audit
+from tariffs.audit.invoices import read_invoices
+from tariffs.formulas import formulas_of, revision_months
+
+HEADER = "invoice,line,contract,term,period,quantity,unit_price,amount_excl_vat,coefficient,vat_rate,index:I1\n"
+STORE = {"I1": [("2020-01", 100.0), ("2021-01", 110.0, "provisional", date(2021, 2, 10)),
+                ("2021-01", 111.0, "definitive", date(2021, 4, 10))]}  # fmt: skip
+BODY = (
+    "F1,1,c1,P1,2021-06,100,54.40,5440,,0.2,\n"  # correct
+    "F1,2,c1,P1,2021-06,1000,54.41,54410,,0.2,\n"  # unit price
+    "F1,3,c2,P1,2021-06,100,54.40,5440,,0.2,\n"  # unknown contract
+    "F1,1,c1,P1,2021-06,100,54.40,5440,,0.2,\n"  # copy of line 2 of the file
+    "F1,4,c1,P1,2021-06,100,54.40,5440.10,,0.2,\n"  # amount slip
+    "F3,1,c1,P1,2021-05,100,54.00,5400,1.08,0.2,110\n"  # provisional value never regularised
+    "F1,2,c1,P1,2021-06,1000,54.41,54410,,0.2,\n"  # copy of line 3
+    "F2,1,c1,P1,2021-02,100,54.00,5400,1.08,0.2,110\n"  # provisional used correctly: a note
+)
+
+
+def run(path):
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], kdec=4, pdec=2)
+    return audit(read_invoices(path), [c], memory_store(STORE))
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 1_000_000])
+def test_batches_of_any_size_give_the_same_findings(tmp_path, monkeypatch, rows):
+    path = tmp_path / "inv.csv"
+    path.write_text(HEADER + BODY, encoding="utf-8")
+    monkeypatch.setattr(batches, "BATCH_ROWS", rows)
+    result = run(path)
+    assert result.lines == 8
+    found = [
+        (r["row"], r["code"], r["difference_eur"]) for r in result.findings.iter_rows(named=True)
+    ]
+    assert found == [
+        (3, "unit-price-mismatch", 10.0), (4, "unknown-contract", None),
+        (5, "duplicate-line", 5440.0), (6, "amount-mismatch", 0.1),
+        (7, "index-value-mismatch", -40.0), (8, "duplicate-line", 54410.0),
+    ]  # fmt: skip
+    messages = result.findings.filter(pl.col("code") == "duplicate-line")["message"].to_list()
+    assert messages == ["same line as line 2; billed twice", "same line as line 3; billed twice"]
+    (note,) = result.notes
+    assert note["lines"] == [9] and note["effect_eur"] == 40.0
+
+
+def test_typed_parquet_columns_read_as_the_csv_text(tmp_path):
+    csv = tmp_path / "inv.csv"
+    csv.write_text(HEADER + BODY, encoding="utf-8")
+    parquet = tmp_path / "inv.parquet"
+    typed = pl.read_csv(csv, schema_overrides={"invoice": pl.String, "line": pl.Int64})
+    assert typed.schema["quantity"] == pl.Int64 and typed.schema["unit_price"] == pl.Float64
+    typed.write_parquet(parquet)
+    from_csv, from_parquet = run(csv), run(parquet)
+    assert from_parquet.findings.equals(from_csv.findings)
+    assert from_parquet.notes == from_csv.notes
+
+
+def test_missing_typed_number_is_an_invalid_line(tmp_path):
+    path = tmp_path / "inv.parquet"
+    pl.DataFrame({
+        "contract": ["c1", "c1"], "term": ["P1", "P1"], "period": ["2021-06", "2021-06"],
+        "quantity": [100.0, None], "unit_price": [54.40, 54.40], "amount_excl_vat": [5440.0, 5440.0],
+    }).write_parquet(path)  # fmt: skip
+    result = run(path)
+    (row,) = result.findings.iter_rows(named=True)
+    assert (row["row"], row["code"]) == (3, "invalid-line")
+    assert row["message"] == "quantity: expected a number, got ''"
+
+
+@pytest.mark.parametrize(
+    ("frequency", "month", "start"), [("yearly", 7, "2010-03"), ("yearly", 1, "2010-01"),
+                                      ("quarterly", 2, "2011-08"), ("monthly", 7, "2012-05")]
+)  # fmt: skip
+def test_revision_date_by_expression_is_the_schedule(frequency, month, start):
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], frequency=frequency,
+                       start=date.fromisoformat(start + "-01"))  # fmt: skip
+    c = replace(c, revision=replace(c.revision, month=month))
+    params = formulas_of([c]).params
+    first = params["start_month"][0]
+    months = pl.DataFrame({"contract": "c1", "month": range(first - 5, first + 40)})
+    listed = months.join_asof(
+        revision_months(params, 0, first + 40),
+        left_on="month",
+        right_on="at",
+        by="contract",
+        check_sortedness=False,
+    )["at"]
+    computed = months.join(params, on="contract").select(batches.revision_at(pl.col("month")))["at"]
+    assert computed.to_list() == listed.to_list()
+    assert computed.null_count() > 0 and computed.n_unique() > 3
