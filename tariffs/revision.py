@@ -50,17 +50,30 @@ class Result:
     """
 
     def __init__(self, frame: pl.DataFrame, trace: pl.DataFrame | None = None,
-                 problems: list[str] | None = None, *, _lazy: Pipeline | None = None):  # fmt: skip
+                 problems: list[str] | None = None, *, _lazy: Pipeline | None = None,
+                 _keep: pl.DataFrame | None = None):  # fmt: skip
         self.frame = frame
         self._trace = trace
         self._lazy = _lazy
+        self._keep = _keep  # (contract, at) rows the trace is restricted to
         self.problems = list(problems or [])
 
     @property
     def trace(self) -> pl.DataFrame:
         if self._trace is None:
-            self._trace = self._lazy.trace()
+            trace = self._lazy.trace()
+            if self._keep is not None:
+                trace = trace.join(self._keep, on=["contract", "at"], how="semi")
+            self._trace = trace
         return self._trace
+
+    def restricted(self, keep: pl.DataFrame, store: IndexStore, as_of: date | None,
+                   notes: list[str] = ()) -> Result:  # fmt: skip
+        """The same result for the (contract, at) rows of ``keep`` only; the trace stays lazy."""
+        frame = self.frame.join(keep, on=["contract", "at"], how="semi")
+        missing = self._lazy.missing_trace().join(keep, on=["contract", "at"], how="semi")
+        problems = list(notes) + problems_of(missing, store, as_of)
+        return Result(frame, problems=problems, _lazy=self._lazy, _keep=keep)
 
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise")."""
@@ -81,6 +94,13 @@ class Pipeline:
     idx: pl.DataFrame
     windows: pl.DataFrame
     names: pl.DataFrame
+
+    def missing_trace(self) -> pl.DataFrame:
+        """The trace rows whose value or base value is missing."""
+        no_base = self.idx.filter(pl.col("base_used").is_null()).select("iid")
+        keys = pl.concat([self.big.filter(pl.col("value").is_null()).select(TKEY),
+                          self.big.join(no_base, on="iid", how="semi").select(TKEY)]).unique()  # fmt: skip
+        return _missing(self.trace(keys)) if keys.height else self.trace(keys)
 
     def trace(self, keys: pl.DataFrame | None = None) -> pl.DataFrame:
         """The readable trace, for every row or only those of ``keys`` (tid, at)."""
@@ -118,12 +138,7 @@ def compute(
     terms = _round_all(terms, pipe)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
-    no_base = idx.filter(pl.col("base_used").is_null()).select("iid")
-    missing = pl.concat([big.filter(pl.col("value").is_null()).select(TKEY),
-                         big.join(no_base, on="iid", how="semi").select(TKEY)]).unique()  # fmt: skip
-    problems = (
-        problems_of(pipe.trace(missing).pipe(_missing), store, as_of) if missing.height else []
-    )
+    problems = problems_of(pipe.missing_trace(), store, as_of)
     return Result(
         frame=(
             frame.sort("cid", "term_order", "at", "comp_order") if frame["is_mix"].any() else frame
@@ -475,9 +490,7 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
     result = compute(formulas, store, pl.concat([before, dates]).unique(), as_of)
     if before.height == 0:
         return result
-    frame = result.frame.join(dates, on=["contract", "at"], how="semi")
-    trace = result.trace.join(dates, on=["contract", "at"], how="semi")
-    return Result(frame=frame, trace=trace, problems=problems_of(_missing(trace), store, as_of))
+    return result.restricted(dates, store, as_of)
 
 
 def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,
@@ -515,11 +528,7 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
         ).select("contract", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
     else:
         best = frame.group_by("contract").agg(pl.col("at").max())
-    frame = frame.join(best, on=["contract", "at"], how="semi")
-    trace = result.trace.join(best, on=["contract", "at"], how="semi")
-    return Result(
-        frame=frame, trace=trace, problems=notes + problems_of(_missing(trace), store, as_of)
-    )
+    return result.restricted(best, store, as_of, notes)
 
 
 def _formulas(inputs) -> Formulas:
