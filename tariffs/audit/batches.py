@@ -61,7 +61,7 @@ def slices(invoices: Invoices, lines: int, rows: int | None = None) -> Iterator[
     """The typed lines, ``rows`` (default ``BATCH_ROWS``) at a time; one slice at least."""
     rows = rows or BATCH_ROWS
     for offset in range(0, max(lines, 1), rows):
-        yield invoices.frame.slice(offset, rows)
+        yield invoices.lines(offset, rows)
 
 
 def count(invoices: Invoices) -> int:

@@ -54,9 +54,21 @@ class Invoices:
     frame: pl.LazyFrame
     columns: list[str]
     index_columns: list[str] = field(default_factory=list)
+    source: pl.LazyFrame | None = None  # the file as scanned, columns renamed, no row number
+    numeric: frozenset[str] = frozenset()
 
     def has(self, column: str) -> bool:
         return column in self.columns
+
+    def lines(self, offset: int, rows: int) -> pl.LazyFrame:
+        """The typed lines ``offset .. offset + rows - 1`` (0-based), with their file line numbers.
+
+        The slice is taken in the scan itself (a Parquet file reads only those
+        rows): slicing :attr:`frame` would read and number the whole file first.
+        """
+        if self.source is None:
+            return self.frame.slice(offset, rows)
+        return _numbered(self.source.slice(offset, rows), self, 2 + offset)
 
 
 def read_invoices(path: Path) -> Invoices:
@@ -97,9 +109,19 @@ def read_invoices(path: Path) -> Invoices:
     index_columns = [c for c in columns if c.startswith(INDEX_PREFIXES)]
     schema = raw.collect_schema()
     numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
-    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in columns if c not in numeric)
-    frame = _typed(raw.with_row_index("row", offset=2), columns, index_columns, numeric)
-    return Invoices(str(path), frame, columns, index_columns)
+    invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric))
+    invoices.frame = _numbered(raw, invoices, 2)
+    return invoices
+
+
+def _numbered(raw: pl.LazyFrame, invoices: Invoices, first_line: int) -> pl.LazyFrame:
+    """``raw`` (lines from file line ``first_line`` on, as scanned) numbered and typed."""
+    schema = raw.collect_schema()
+    text = [c for c in invoices.columns if c not in invoices.numeric and schema[c] != pl.String]
+    numbered = raw.with_row_index("row", offset=first_line).with_columns(
+        pl.col(c).cast(pl.String) for c in text
+    )
+    return _typed(numbered, invoices.columns, invoices.index_columns, invoices.numeric)
 
 
 def _canonical(name: str) -> str:
