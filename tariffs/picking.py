@@ -9,7 +9,9 @@ Rules (INTERFACE.md ``[revision].index_rule``):
   base value is the same mean ending at the base period;
 - ``latest-published``: the last period whose value was published on or before
   the first day of the revision month, as known on that day (vintages); a value
-  without a publication date counts as published once its period has ended. A
+  without a publication date (or whose only date is when it was first seen, see
+  ``IndexStore.dated``) is assumed published at the end of the month after its
+  period (a one-month publication delay). A
   series that stopped (catalog ``stopped``) no longer serves once the revision
   month is more than ``STOPPED_GRACE_MONTHS`` after its last period: the
   contract needs a successor index, and the value is reported missing.
@@ -166,7 +168,16 @@ def pick_windows(windows: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFram
 
 def vintages(store: IndexStore) -> pl.DataFrame:
     """Every vintage, chained series extended back in their own base (series, period, value, status, published)."""
-    frame = store.values
+    frame = (
+        store.dated()
+        .drop("assumed")
+        .with_columns(
+            (
+                pl.col("published").is_null()
+                | (pl.col("published") == pl.col("published").min().over("series", "period"))
+            ).alias("is_first")
+        )
+    )
     parts = [frame]
     for info in store.catalog.values():
         coefficient = store.link_coefficient(info.id) if info.chain else None
@@ -194,7 +205,12 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
         pairs.select("at")
         .unique()
         .with_columns(
-            pl.col("at").map_elements(lambda m: _day(m, as_of), return_dtype=pl.Date).alias("day")
+            pl.col("at")
+            .map_elements(
+                lambda m: _day(m, None if store.first_vintages_known else as_of),
+                return_dtype=pl.Date,
+            )
+            .alias("day")
         )
     )
     pairs = pairs.join(days, on="at").join(series, on="series", how="left")
@@ -207,15 +223,19 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
         .otherwise(pl.col("key"))
     )
     cand = pairs.join(periods.drop("frequency"), on="series").with_columns(end_month.alias("_end"))
+    # undated values: assumed published at the end of the month after their period
     cand = cand.filter(
-        (pl.col("first_published").is_null() | (pl.col("first_published") <= pl.col("day")))
-        & (pl.col("_end") < pl.col("at"))
+        (pl.col("first_published").is_null() & (pl.col("_end") + 1 < pl.col("at")))
+        | ((pl.col("first_published") <= pl.col("day")) & (pl.col("_end") < pl.col("at")))
     )
     best = cand.sort("key").group_by("series", "at").agg(pl.all().last())
     vint = vintages(store).rename({"value": "v", "status": "st", "published": "pub"})
-    known = best.select("series", "at", "day", "period").join(vint, on=["series", "period"]).filter(
-        pl.col("pub").is_null() | (pl.col("pub") <= pl.col("day"))
-    ).sort("pub", nulls_last=False).group_by("series", "at").agg(
+    seen = pl.col("pub").is_null() | (pl.col("pub") <= pl.col("day"))
+    if (
+        store.first_vintages_known and as_of is not None
+    ):  # revisions after the cut are not known yet
+        seen = seen & (pl.col("is_first") | (pl.col("pub") <= as_of))
+    known = best.select("series", "at", "day", "period").join(vint, on=["series", "period"]).filter(seen).sort("pub", nulls_last=False).group_by("series", "at").agg(
         pl.col("v").last(), pl.col("st").last(), pl.col("pub").last(), pl.col("v").first().alias("v0")
     )  # fmt: skip
     stopped_month = (pl.col("stopped").str.slice(0, 4).cast(pl.Int64) * 12

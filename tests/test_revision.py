@@ -204,13 +204,33 @@ def test_exact_tie_is_rounded_half_up_not_by_float_error():
     assert one(revise([c], store, at=M("2021-01")))["coefficient"] == 1.0
 
 
-def test_latest_published_undated_values_count_only_once_their_period_ended():
-    store = memory_store(
-        {"I": [("2020-01", 100), ("2020-12", 110), ("2021-01", 120), ("2021-06", 130)]}
-    )
+def test_latest_published_undated_values_assume_a_one_month_publication_delay():
+    points = [
+        ("2020-01", 100),
+        ("2020-11", 105),
+        ("2020-12", 110),
+        ("2021-01", 120),
+        ("2021-06", 130),
+    ]
+    store = memory_store({"I": points})
     c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
     row = one(revise([c], store, at=M("2021-01")))
-    assert row["indices"][0]["period"] == "2020-12"
+    # on 2021-01-01 December 2020 is not out yet (published in January): November is the latest
+    assert row["indices"][0]["period"] == "2020-11"
+
+
+def test_a_first_seen_date_long_after_the_period_is_not_taken_as_its_publication():
+    # a download of 2024 dates decades of history: 2020-11 was not "published in 2024"
+    seen = date(2024, 9, 13)
+    store = memory_store({"I": [("2020-01", 100, "definitive", seen), ("2020-11", 105, "definitive", seen),
+                                ("2020-12", 110, "definitive", seen)]})  # fmt: skip
+    c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
+    row = one(revise([c], store, at=M("2021-01")))
+    assert row["indices"][0]["period"] == "2020-11" and row["coefficient"] == pytest.approx(1.05)
+    lag = plain_contract("c", 10, 0, [("I", 1)], lag=1)
+    # December 2020 assumed published at the end of January 2021
+    assert one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 2, 1)))["status"] == "ok"
+    assert one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 1, 15)))["status"] == "missing-index"
 
 
 def test_history_flags_safeguard_at_the_first_date_of_the_window():

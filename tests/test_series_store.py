@@ -3,6 +3,7 @@
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tariffs.series.importer import import_files
@@ -55,9 +56,15 @@ def test_declared_coefficient_and_as_of(tmp_path):
     resolved = store.resolved().filter(series="NEW")
     old_value = store.known().filter(series="OLD", period="2014-12")["value"].item()
     assert resolved.filter(period="2014-12")["value"].item() == pytest.approx(old_value / 2.0)
-    # as known on 2021-01-16: OLD was first seen in 2024 (download date), NEW dated by the JO
+    # as known on 2021-01-16: NEW dated by the JO (up to 2020-11); OLD was first seen in 2024 (a
+    # download date, years after its periods): assumed published a month after each period, so
+    # its chained history up to 2014-12 is known then (IndexStore.dated)
     early = store.resolved(date(2021, 1, 16)).filter(series="NEW")
-    assert early["period"].max() == "2020-11" and not early["chained"].any()
+    assert early["period"].max() == "2020-11"
+    assert early.filter(pl.col("chained"))["period"].max() == "2014-12"
+    old = store.known().filter(series="OLD").sort("period")
+    assert old.filter(period="2014-12")["assumed"].item()  # first seen ~10 years later
+    assert not old["assumed"][-1]  # the last months of the download: its date may be the publication
 
 
 def test_chain_with_both_coefficient_and_overlap_refused(tmp_path):

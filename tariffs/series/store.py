@@ -22,6 +22,9 @@ from tariffs.errors import CatalogError, Problem
 from tariffs.periods import months_of_period, parse_period
 from tariffs.series.catalog import SeriesInfo, load_catalog
 
+FIRST_SEEN_MONTHS = (
+    12  # a first vintage dated later than this after its period: a "first seen" date
+)
 STATUSES = ("definitive", "provisional", "revised", "estimated")
 MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 QUARTER_RE = r"^\d{4}-Q[1-4]$"
@@ -163,6 +166,9 @@ class IndexStore:
     catalog: dict[str, SeriesInfo]
     values: pl.DataFrame = field(default_factory=empty_values)
     link_coefficients: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # audit view: the first vintage of every value counts as known on any date (only later
+    # vintages, i.e. revisions, are cut by an "as of" date); publication dates still order periods
+    first_vintages_known: bool = False
 
     def info(self, series_id: str) -> SeriesInfo:
         return self.catalog[series_id]
@@ -171,16 +177,58 @@ class IndexStore:
         info = self.catalog.get(series_id)
         return info is not None and info.available
 
+    def dated(self) -> pl.DataFrame:
+        """``values`` with the publication date computations use (the stored one, or an assumed one).
+
+        Notes
+        -----
+        A download without publication dates records the date the values were first
+        seen (the file's last update) for every period, decades of history included.
+        When the *first* vintage of a period carries a date more than
+        ``FIRST_SEEN_MONTHS`` months after the period ended, that date is taken as
+        "first seen", not as the publication: the value is assumed published at the
+        end of the month after its period (a one-month publication delay), and the
+        column ``assumed`` is true. Later vintages (revisions) keep their dates, and
+        genuine publication dates (e.g. INSEE's "Date de parution au JO") are kept.
+        The files on disk are never changed.
+        """
+        frame = self.values
+        year = pl.col("period").str.slice(0, 4).cast(pl.Int32)
+        quarterly = pl.col("period").str.contains("Q")
+        sub = pl.col("period").str.slice(-1, 1).cast(pl.Int32, strict=False)
+        month = pl.col("period").str.slice(5, 2).cast(pl.Int32, strict=False)
+        last = pl.when(quarterly).then(year * 12 + sub * 3 - 1).otherwise(year * 12 + month - 1)
+
+        def first_of(offset: int) -> pl.Expr:  # first day of month (last + offset)
+            m = last + offset
+            return pl.date(m // 12, m % 12 + 1, 1)
+
+        first = pl.col("published") == pl.col("published").min().over("series", "period")
+        late = first & (pl.col("published") > first_of(FIRST_SEEN_MONTHS + 1))
+        return frame.with_columns(
+            pl.when(late).then(first_of(2)).otherwise(pl.col("published")).alias("published"),
+            late.fill_null(False).alias("assumed"),
+        )
+
     def known(self, as_of: date | None = None) -> pl.DataFrame:
         """One row per series × period: the latest vintage known on ``as_of``.
 
         Columns: series, period, value, status, published, first_published,
-        first_value, vintages. A row without a publication date counts as known
-        on any date. ``as_of=None`` gives the current (latest) values.
+        first_value, vintages, assumed. A row without a publication date counts as
+        known on any date; publication dates are those of :meth:`dated`.
+        ``as_of=None`` gives the current (latest) values.
         """
-        frame = self.values
+        frame = self.dated()
+        first_published = frame.group_by("series", "period").agg(
+            pl.col("published").min().alias("_fp")
+        )
         if as_of is not None:
-            frame = frame.filter(pl.col("published").is_null() | (pl.col("published") <= as_of))
+            keep = pl.col("published").is_null() | (pl.col("published") <= as_of)
+            if self.first_vintages_known:
+                keep = keep | (
+                    pl.col("published") == pl.col("published").min().over("series", "period")
+                )
+            frame = frame.filter(keep)
         return (
             frame.sort("series", "period", "published", nulls_last=False)
             .group_by("series", "period", maintain_order=True)
@@ -191,7 +239,11 @@ class IndexStore:
                 pl.col("published").first().alias("first_published"),
                 pl.col("value").first().alias("first_value"),
                 pl.len().alias("vintages"),
+                pl.col("assumed").first(),
             )
+            .join(first_published, on=["series", "period"], how="left")
+            .with_columns(pl.col("_fp").alias("first_published"))
+            .drop("_fp")
         )
 
     def resolved(self, as_of: date | None = None) -> pl.DataFrame:
