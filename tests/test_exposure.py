@@ -348,3 +348,13 @@ def test_portfolio_counts_a_supply_priced_by_two_contracts_once():
     # a and c count, b (same supply as a) does not: 150 dwellings, bill change = 100 dP + 50 dP
     assert total["shocks"][0]["delta_eur_per_dwelling_year"] == pytest.approx(single["delta_price"])
     assert any("left out b" in n for n in report.notes), report.notes
+
+
+def test_a_price_per_mwh_pci_is_not_multiplied_by_useful_mwh():
+    c = replace(
+        belfort_like(declared=False), dwellings=100, yearly_consumption_mwh_useful=Decimal(1000)
+    )
+    c = replace(c, terms=(replace(c.terms[0], energy_basis="PCI"),))
+    report = exposure([c], store3(), shocks=[parse_shock("FOD=+50%")])
+    shock = row_of(report, "belfort")["shocks"][0]
+    assert shock["delta_price"] is not None and shock["delta_eur_per_dwelling_year"] is None

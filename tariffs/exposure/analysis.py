@@ -320,6 +320,7 @@ def _shock(shock: Shock, weights: dict, ends: dict, oil: dict, u: dict) -> dict:
                 u["unit"],
                 u["dwellings"],
                 u["consumption_mwh"],
+                u["energy_basis"],
             )  # fmt: skip
         ),
         delta_coefficient_at_base=_r(sum(weights[s] * moves[s] for s in hit)),

@@ -28,7 +28,8 @@ TERM = "all"
 def _amount() -> pl.Expr:
     price, unit = pl.col("base_price"), pl.col("unit")
     return (
-        pl.when(unit == "EUR/MWh").then(price * pl.col("consumption_mwh"))
+        # yearly consumption is in useful MWh: only a price per useful MWh multiplies it
+        pl.when((unit == "EUR/MWh") & (pl.col("energy_basis") == "useful")).then(price * pl.col("consumption_mwh"))
         .when(unit == "EUR/year").then(price)
         .when(unit == "EUR/dwelling/year").then(price * pl.col("dwellings"))
     )  # fmt: skip
@@ -59,7 +60,8 @@ def add_portfolio(
     ]
     if left:
         notes.append(
-            f"portfolio: left out (no yearly amount: needs yearly_consumption_mwh_useful for a price per MWh, "
+            f"portfolio: left out (no yearly amount: needs yearly_consumption_mwh_useful for a price per useful "
+            f"MWh (per MWh PCI or PCS it would need the efficiency), "
             f"dwellings for a price per dwelling): {', '.join(left)}"
         )
     if known.height < 2:

@@ -67,10 +67,20 @@ def check_shocks(shocks: list[Shock], used: set[str]) -> None:
 
 
 def per_dwelling_year(
-    delta_price: float | None, unit: str, dwellings: int | None, consumption_mwh: float | None
+    delta_price: float | None,
+    unit: str,
+    dwellings: int | None,
+    consumption_mwh: float | None,
+    energy_basis: str | None = "useful",
 ) -> float | None:
-    """The change of a price in euros per dwelling and year, when the contract says enough."""
+    """The change of a price in euros per dwelling and year, when the contract says enough.
+
+    The yearly consumption is in useful MWh: a price per MWh on another basis (PCI,
+    PCS) is not multiplied by it (that would need the efficiency): no figure.
+    """
     if delta_price is None:
+        return None
+    if unit == "EUR/MWh" and energy_basis != "useful":
         return None
     if unit == "EUR/dwelling/year":
         return delta_price
