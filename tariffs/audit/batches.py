@@ -69,12 +69,14 @@ def count(invoices: Invoices) -> int:
     return int(invoices.frame.select(pl.len()).collect().item())
 
 
-def revision_at(month: pl.Expr) -> pl.Expr:
-    """The revision date in force in ``month`` (columns ``frequency``, ``rev_month``, ``start_month``)."""
-    step = (
-        pl.when(pl.col("frequency") == "monthly").then(1)
-        .when(pl.col("frequency") == "quarterly").then(3)
-        .otherwise(12)
-    )  # fmt: skip
+def revision_at(month: pl.Expr, step: pl.Expr | None = None) -> pl.Expr:
+    """The revision date in force in ``month`` (columns ``rev_month``, ``start_month``, and
+    ``frequency`` unless ``step``, the revision period in months, is given)."""
+    if step is None:
+        step = (
+            pl.when(pl.col("frequency") == "monthly").then(1)
+            .when(pl.col("frequency") == "quarterly").then(3)
+            .otherwise(12)
+        )  # fmt: skip
     at = month - (month - (pl.col("rev_month") - 1)) % step
     return pl.when(at >= pl.max_horizontal(pl.col("start_month"), 0)).then(at).alias("at")

@@ -33,17 +33,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import polars as pl
 
 from tariffs.audit.batches import count, duplicates, revision_at, slices
-from tariffs.audit.expected import Expected, cut_of, expected_prices, publication_dates
+from tariffs.audit.due import KEYS, PRICES, VAT_KEYS, Due
+from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
-from tariffs.audit.vat import rate_due
-from tariffs.formulas import Formulas, formulas_of
-from tariffs.model import Contract
+from tariffs.audit.terms import Terms, terms_of
 from tariffs.periods import first_day
 from tariffs.series import IndexStore
 
@@ -60,6 +58,19 @@ FINDING_SCHEMA = {
     "column": pl.String, "ref_period": pl.String,
 }  # fmt: skip
 HALF_CENT = 0.005 + 1e-6
+#: the term's columns every line needs (:mod:`tariffs.audit.terms`)
+TERM_COLUMNS = (
+    "start_month",
+    "end_month",
+    "step",
+    "rev_month",
+    "per_mwh",
+    "contract_basis",
+    "_vat_set",
+)
+#: the per-line flags computed on every line; a line with none of them (and no block) has no finding
+FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "vat_amount_bad",
+         "basis_bad", "exp_provisional")  # fmt: skip
 
 
 @dataclass
@@ -73,68 +84,33 @@ class Audit:
     checked: pl.LazyFrame | None = None
 
 
-def terms_frame(contracts: list[Contract], formulas: Formulas | None = None) -> pl.DataFrame:
-    """One row per contract × term: validity window, unit, energy basis, schedule, VAT-rate set.
-
-    ``_vat_set`` numbers the distinct sets of stated VAT rates (see :func:`_vat_table`).
-    """
-    formulas = formulas or formulas_of(contracts)
-    sets: dict[tuple, int] = {}
-    rows = [
-        {"contract": c.id, "term": t.code, "start_month": c.start.year * 12 + c.start.month - 1,
-         "end_month": c.end.year * 12 + c.end.month - 1 if c.end else None,
-         "unit": t.unit, "contract_basis": t.energy_basis,
-         "_vat_set": sets.setdefault(t.vat_rates, len(sets))}
-        for c in contracts for t in c.terms
-    ]  # fmt: skip
-    schema = {"contract": pl.String, "term": pl.String, "start_month": pl.Int64, "end_month": pl.Int64,
-              "unit": pl.String, "contract_basis": pl.String, "_vat_set": pl.Int64}  # fmt: skip
-    schedule = formulas.params.select("contract", "frequency", "rev_month")
-    return pl.DataFrame(rows, schema=schema).join(schedule, on="contract", how="left")
-
-
-def vat_sets(contracts: list[Contract]) -> dict[int, tuple]:
-    """``_vat_set`` number -> the stated rates, numbered as :func:`terms_frame` does."""
-    sets: dict[tuple, int] = {}
-    for c in contracts:
-        for t in c.terms:
-            sets.setdefault(t.vat_rates, len(sets))
-    return {i: r for r, i in sets.items()}
-
-
-def audit(invoices: Invoices, contracts: list[Contract], store: IndexStore) -> Audit:
+def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     """Run every check on every line of ``invoices``; see the module Notes.
 
-    Two passes over the file in row batches (:mod:`tariffs.audit.batches`):
-    the first collects the distinct keys the engine and the VAT table need,
-    the second checks the lines and keeps only the findings.
+    ``contracts``: a :class:`tariffs.portfolio.Portfolio` or a list of
+    :class:`tariffs.model.Contract`. One pass over the file in row batches
+    (:mod:`tariffs.audit.batches`): each slice is read and typed once, the
+    prices its lines need that are not known yet are computed
+    (:class:`tariffs.audit.due.Due`), then its lines are checked and only the
+    findings kept.
     """
-    contracts = list(contracts)
-    formulas = formulas_of(contracts)
-    terms = terms_frame(contracts, formulas).lazy()
-    known = pl.Series("contract", [c.id for c in contracts], dtype=pl.String).implode()
+    terms = terms_of(contracts)
     copies = duplicates(invoices).lazy()
     cuts = publication_dates(store)
+    due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
+    dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
-
-    def prepared(batch: pl.LazyFrame) -> pl.LazyFrame:
-        return _prepared(batch, terms, known, copies, cuts)
-
-    keys, vat_keys = [], []
-    for batch in slices(invoices, lines):
-        ok = prepared(batch).filter(pl.col("block").is_null())
-        k, v = pl.collect_all(
-            [ok.select("contract", "at", "cut").unique(),
-             ok.select("_vat_set", "month", "vat_rate").unique()], engine="in-memory",
-        )  # fmt: skip
-        keys.append(k)
-        vat_keys.append(v)
-    wanted = pl.concat(keys).unique()
-    expected = expected_prices(formulas, store, wanted, with_trace=bool(invoices.index_columns))
-    vat = _vat_table(pl.concat(vat_keys).unique(), vat_sets(contracts)).lazy()
     findings, notes = [], []
     for batch in slices(invoices, lines):
-        f, n = _check(invoices, prepared(batch), expected, vat)
+        # in-memory: polars 2.1's streaming engine panics at random here (docs/performance.md)
+        prepared = _prepared(batch, terms, copies, cuts, dated).collect(engine="in-memory")
+        ok = prepared.lazy().filter(pl.col("block").is_null())
+        keys, vat_keys = pl.collect_all(
+            [ok.select("cid", "at", "cut_no").unique(), ok.select(list(VAT_KEYS)).unique()],
+            engine="in-memory",
+        )
+        due.add(keys, vat_keys)
+        f, n = _check(invoices, prepared.lazy(), due, terms)
         findings.append(f)
         notes.append(n)
     findings = pl.concat(findings, how="diagonal_relaxed").sort("row")
@@ -142,77 +118,85 @@ def audit(invoices: Invoices, contracts: list[Contract], store: IndexStore) -> A
         findings=explain(findings.cast(FINDING_SCHEMA), store),
         notes=_notes(pl.concat(notes)).to_dicts(),
         lines=lines,
-        problems=expected.problems,
+        problems=due.problems,
         checked=invoices.frame,
     )
 
 
 def _check(
-    invoices: Invoices, lines: pl.LazyFrame, expected: Expected, vat: pl.LazyFrame
+    invoices: Invoices, lines: pl.LazyFrame, due: Due, terms: Terms
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One batch: its findings and the rows behind its notes (both small)."""
-    lines = _with_prices(lines, expected)
-    lines = lines.join(vat, on=["_vat_set", "month", "vat_rate"], how="left", nulls_equal=True)
-    index_rows = _index_checks(invoices, lines, expected)
-    lines = lines.join(
-        index_rows.filter(pl.col("bad")).group_by("row").agg(pl.len().alias("n_index_bad")),
-        on="row", how="left",
-    ).with_columns(pl.col("n_index_bad").fill_null(0).cast(pl.Int64))  # fmt: skip
-    # the per-line columns computed once; the findings are filters of them
-    lines = lines.collect(engine="in-memory").lazy()
+    """One batch: its findings and the rows behind its notes (both small).
+
+    Every per-line column and flag is computed in one lazy pass; only the lines
+    with a block or a flag are kept before any message is built.
+    """
+    lines = _with_prices(lines, due)
+    index_rows = _index_checks(invoices, lines, due)
+    if invoices.index_columns:
+        bad = index_rows.filter(pl.col("bad")).collect(engine="in-memory")
+        index_rows = bad.lazy()
+        lines = lines.join(
+            bad.lazy().group_by("row").agg(pl.len().alias("n_index_bad")), on="row", how="left"
+        ).with_columns(pl.col("n_index_bad").fill_null(0).cast(pl.Int64))
+    else:
+        lines = lines.with_columns(pl.lit(0, pl.Int64).alias("n_index_bad"))
+    flagged = pl.col("block").is_not_null() | (pl.col("n_index_bad") > 0) | pl.any_horizontal(FLAGS)
+    lines = (
+        lines.filter(flagged).with_columns(terms.column("unit")).collect(engine="in-memory").lazy()
+    )
     parts = [_blocked(lines), _index_findings(index_rows, lines), *_line_findings(lines)]
-    # in-memory: on the default (streaming) engine polars 2.1 panics at random in a string
-    # expression here ("assertion failed: i < self.len()", 3 runs in 4 on a 50,000-line file)
     findings, notes = pl.collect_all(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
-         _note_rows(lines, expected)], engine="in-memory",
+         _note_rows(lines, due)], engine="in-memory",
     )  # fmt: skip
     return findings, notes
 
 
 def _prepared(
     batch: pl.LazyFrame,
-    terms: pl.LazyFrame,
-    known: pl.Series,
+    terms: Terms,
     copies: pl.LazyFrame,
     cuts: pl.Series,
+    invoice_date: pl.Expr | None,
 ) -> pl.LazyFrame:
-    """Lines with their term, ``as_of``, ``cut``, revision date ``at`` and first blocking reason
-    (``block``; ``first_row`` for a later copy of a line)."""
-    year, mon = pl.col("month") // 12, pl.col("month") % 12 + 1
-    as_of = pl.coalesce("invoice_date", pl.date(year, mon, 1).dt.month_end())
+    """Lines with ``cid``, ``tid``, their term's columns, ``cut_no``, revision date ``at`` and
+    first blocking reason (``block``; ``first_row`` for a later copy of a line)."""
     lines = (
-        batch.join(terms, on=["contract", "term"], how="left")
+        batch.with_columns(terms.ids())
+        .with_columns(terms.column(c) for c in TERM_COLUMNS)
         .join(copies, on="row", how="left")
         .with_columns(
-            pl.col("contract").is_in(known).alias("known_contract"),
-            as_of.alias("as_of"),
-            revision_at(pl.col("month")),
+            revision_at(pl.col("month"), pl.col("step")),
+            cut_number(pl.col("month"), invoice_date, cuts),
         )
-        .with_columns(cut_of(pl.col("as_of"), cuts))
     )
     block = (
         pl.when(pl.col("problem").is_not_null()).then(pl.lit("invalid-line"))
         .when(pl.col("first_row").is_not_null()).then(pl.lit("duplicate-line"))
-        .when(~pl.col("known_contract")).then(pl.lit("unknown-contract"))
-        .when(pl.col("unit").is_null()).then(pl.lit("unknown-term"))
+        .when(pl.col("cid").is_null()).then(pl.lit("unknown-contract"))
+        .when(pl.col("tid").is_null()).then(pl.lit("unknown-term"))
         .when((pl.col("month") < pl.col("start_month")) | (pl.col("month") > pl.col("end_month")))
         .then(pl.lit("period-outside-contract"))
     )  # fmt: skip
     return lines.with_columns(block.alias("block"))
 
 
-def _with_prices(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
-    per_mwh = pl.col("unit").str.ends_with("/MWh").fill_null(False)
+def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
+    """The price and VAT due joined on integers, and every per-line check column (:data:`FLAGS`)."""
     q = (
-        pl.when(per_mwh)
+        pl.when(pl.col("per_mwh").fill_null(False))
         .then(pl.col("quantity") * pl.col("mwh_per_unit"))
         .otherwise(pl.col("quantity"))
     )
     p_tol = pl.when(pl.col("pdec").is_not_null()).then(1e-7).otherwise(HALF_CENT)
     k_tol = pl.when(pl.col("kdec").is_not_null()).then(1e-9).otherwise(5e-5 + 1e-9)
-    lines = lines.join(expected.prices.lazy(), on=["contract", "term", "at", "cut"], how="left")
+    prices = due.prices.lazy().select(*KEYS, *PRICES)
+    lines = lines.join(prices, on=KEYS, how="left").join(
+        due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True
+    )
     missing = pl.col("block").is_null() & pl.col("exp_price").is_null()
+    rate = pl.coalesce("vat_rate", "vat_due")
     return lines.with_columns(
         pl.when(missing).then(pl.lit("missing-index")).otherwise(pl.col("block")).alias("block"),
         q.alias("q"),
@@ -222,31 +206,22 @@ def _with_prices(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
         (pl.col("coefficient").is_not_null()
          & ((pl.col("coefficient") - pl.col("exp_coefficient")).abs() > k_tol)).alias("k_bad"),
         (pl.col("amount_excl_vat") - pl.col("q") * pl.col("unit_price")).alias("slip"),
+        ((pl.col("amount_excl_vat") - pl.col("q") * pl.col("unit_price")).abs() > HALF_CENT)
+        .alias("slip_bad"),
+        (pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_not_null()
+         & ((pl.col("vat_rate") - pl.col("vat_due")).abs() > 1e-6)).alias("vat_rate_bad"),
+        (pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_null()).alias("vat_rate_unknown"),
+        (pl.col("amount_incl_vat").is_not_null() & rate.is_not_null()
+         & ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate)).abs() > HALF_CENT))
+        .alias("vat_amount_bad"),
+        (pl.col("billed_basis").is_not_null() & pl.col("contract_basis").is_not_null()
+         & (pl.col("billed_basis") != pl.col("contract_basis"))).alias("basis_bad"),
     )  # fmt: skip
 
 
-def _vat_table(keys: pl.DataFrame, rates: dict[int, tuple]) -> pl.DataFrame:
-    """Rate due per distinct set of contract rates × month × billed rate (a small table).
-
-    Terms with the same stated rates share their rows: 10,000 contracts without
-    ``vat_rate`` give one set, so the Python loop runs per month × billed rate only.
-    """
-    due, why = [], []
-    for vat_set, month, billed in keys.iter_rows():
-        rate, reason = rate_due(
-            None if billed is None else Decimal(repr(round(billed, 6))), rates.get(vat_set, ()),
-            first_day(month),
-        )  # fmt: skip
-        due.append(None if rate is None else float(rate))
-        why.append(reason)
-    return keys.with_columns(
-        pl.Series("vat_due", due, dtype=pl.Float64), pl.Series("vat_why", why, dtype=pl.String)
-    )
-
-
-def _index_checks(invoices: Invoices, lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
+def _index_checks(invoices: Invoices, lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     """One row per line × ``index:S`` / ``base_index:S`` column, with the value due."""
-    keys = ["row", "contract", "term", "at", "cut"]
+    keys = ["row", *KEYS]
     parts = []
     for column in invoices.index_columns:
         kind, _, series = column.partition(":")
@@ -261,9 +236,7 @@ def _index_checks(invoices: Invoices, lines: pl.LazyFrame, expected: Expected) -
         )
     if not parts:
         return pl.LazyFrame(schema={"row": pl.UInt32, "bad": pl.Boolean})
-    rows = pl.concat(parts).join(
-        expected.trace.lazy(), on=["contract", "term", "at", "cut", "series"]
-    )
+    rows = pl.concat(parts).join(due.trace.lazy(), on=[*KEYS, "series"])
     due = pl.when(pl.col("kind") == "index").then(pl.col("exp_value")).otherwise(pl.col("exp_base"))
     return rows.with_columns(due.alias("due")).with_columns(
         ((pl.col("billed_index") - pl.col("due")).abs() > 1e-6 * pl.col("due").abs() + 1e-9).alias(
@@ -343,8 +316,6 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     expected_amount = (pl.col("q") * pl.col("unit_price")).round(2, mode="half_away_from_zero")
     rate = pl.coalesce("vat_rate", "vat_due")
     expected_incl = (pl.col("amount_excl_vat") * (1 + rate)).round(2, mode="half_away_from_zero")
-    basis_bad = pl.col("billed_basis").is_not_null() & pl.col("contract_basis").is_not_null() & (
-        pl.col("billed_basis") != pl.col("contract_basis"))  # fmt: skip
     return [
         finding(root & pl.col("k_bad"), "coefficient-mismatch", "coefficient", pl.col("coefficient"),
                 pl.col("exp_coefficient"), effect,
@@ -354,25 +325,22 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                 pl.col("unit_price"), pl.col("exp_price"), effect,
                 pl.format("unit price billed {}, due {} {} (K {}, revision of {})", pl.col("unit_price"),
                           pl.col("exp_price"), pl.col("unit"), pl.col("exp_coefficient"), _month_text(pl.col("at")))),
-        finding(pl.col("slip").abs() > HALF_CENT, "amount-mismatch", "amount_excl_vat",
+        finding(pl.col("slip_bad"), "amount-mismatch", "amount_excl_vat",
                 pl.col("amount_excl_vat"), expected_amount, (pl.col("amount_excl_vat") - expected_amount).round(2),
                 pl.format("amount billed {}, quantity × unit price = {} × {} = {}", pl.col("amount_excl_vat"),
                           pl.col("q"), pl.col("unit_price"), expected_amount)),
-        finding(pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_not_null()
-                & ((pl.col("vat_rate") - pl.col("vat_due")).abs() > 1e-6), "vat-rate-mismatch", "vat_rate",
+        finding(pl.col("vat_rate_bad"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.col("vat_due"),
                 (pl.col("amount_excl_vat") * (pl.col("vat_rate") - pl.col("vat_due"))).round(2),
                 pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"), pl.col("vat_why"))),
-        finding(pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_null(), "vat-rate-mismatch", "vat_rate",
+        finding(pl.col("vat_rate_unknown"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("VAT rate billed {}: {}", pl.col("vat_rate"), pl.col("vat_why"))),
-        finding(pl.col("amount_incl_vat").is_not_null() & rate.is_not_null()
-                & ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate)).abs() > HALF_CENT),
-                "vat-amount-mismatch", "amount_incl_vat", pl.col("amount_incl_vat"), expected_incl,
+        finding(pl.col("vat_amount_bad"), "vat-amount-mismatch", "amount_incl_vat", pl.col("amount_incl_vat"), expected_incl,
                 (pl.col("amount_incl_vat") - expected_incl).round(2),
                 pl.format("amount incl. VAT billed {}, {} × (1 + {}) = {}", pl.col("amount_incl_vat"),
                           pl.col("amount_excl_vat"), rate, expected_incl)),
-        finding(basis_bad, "energy-basis-mismatch", "energy_basis", pl.lit(None, pl.Float64),
+        finding(pl.col("basis_bad"), "energy-basis-mismatch", "energy_basis", pl.lit(None, pl.Float64),
                 pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("billed on MWh {}, the contract prices MWh {}: the amount cannot be compared without "
                           "the conversion (e.g. tariffs convert 1 MWh_{} --to MWh_{} with --fuel/--efficiency)",
@@ -386,13 +354,11 @@ def _month_text(month: pl.Expr) -> pl.Expr:
     )
 
 
-def _note_rows(lines: pl.LazyFrame, expected: Expected) -> pl.LazyFrame:
+def _note_rows(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     """The checked lines priced with a provisional value that has changed since, one row per value."""
     ok = lines.filter(pl.col("block").is_null() & pl.col("exp_provisional").fill_null(False))
-    changed = expected.provisional.select(
-        "contract", "term", "at", "cut", "series", "exp_period", "exp_value", "current_value"
-    )
-    return ok.join(changed.lazy(), on=["contract", "term", "at", "cut"]).select(
+    changed = due.provisional.select(*KEYS, "series", "exp_period", "exp_value", "current_value")
+    return ok.join(changed.lazy(), on=KEYS).select(
         "contract", "term", "period", "series", "exp_period", "exp_value", "current_value",
         pl.col("row").cast(pl.Int64),
         (pl.col("q") * (pl.col("current_price") - pl.col("exp_price"))).alias("effect"),

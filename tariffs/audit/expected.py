@@ -68,11 +68,21 @@ def publication_dates(store: IndexStore) -> pl.Series:
     return pl.concat([pl.Series("published", [NO_CUT], dtype=pl.Date), pubs.cast(pl.Date)])
 
 
-def cut_of(as_of: pl.Expr, cuts: pl.Series) -> pl.Expr:
-    """The latest publication date on or before ``as_of`` (NO_CUT if none), ``cuts`` from
-    :func:`publication_dates`: a binary search per line, no join."""
-    position = pl.lit(cuts[1:]).search_sorted(as_of.cast(pl.Date), side="right")
-    return pl.lit(cuts).gather(position).alias("cut")
+def cut_number(month: pl.Expr, invoice_date: pl.Expr | None, cuts: pl.Series) -> pl.Expr:
+    """``cut_no``: position in ``cuts`` (:func:`publication_dates`) of the latest publication date
+    on or before ``as_of`` (0: NO_CUT), a binary search per line, no join.
+
+    Without an invoice date ``as_of`` is the billed month's last day, and a date
+    is on or before it exactly when its month is on or before ``month``: the
+    search is on month numbers, no date is built per line.
+    """
+    later = cuts[1:]
+    months = later.dt.year().cast(pl.Int64) * 12 + later.dt.month().cast(pl.Int64) - 1
+    by_month = pl.lit(months).search_sorted(month, side="right")
+    if invoice_date is None:
+        return by_month.alias("cut_no")
+    by_date = pl.lit(later).search_sorted(invoice_date, side="right")
+    return pl.when(invoice_date.is_null()).then(by_month).otherwise(by_date).alias("cut_no")
 
 
 def first_vintage_known(store: IndexStore) -> IndexStore:

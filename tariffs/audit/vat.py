@@ -30,7 +30,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+import polars as pl
+
 from tariffs.model import VatRate
+from tariffs.periods import first_day
 
 TABLE = Path(__file__).with_name("vat_rates.csv")
 
@@ -110,6 +113,27 @@ def rate_due(
         due = now[cats[0]]
         return due, f"{_pct(billed)} not in force on {on}; {cats[0]} rate then: {_pct(due)}"
     return None, f"{_pct(billed)} is no French VAT rate in force on {on}"
+
+
+def due_table(keys: pl.DataFrame, sets: dict[int, tuple[VatRate, ...]]) -> pl.DataFrame:
+    """``keys`` (``_vat_set, month, vat_rate``) with the rate due (``vat_due``) and why (``vat_why``).
+
+    ``sets`` maps ``_vat_set`` to the rates the contract states
+    (:mod:`tariffs.audit.terms`). The keys are distinct and few (10,000
+    contracts without ``vat_rate`` share one set): the loop runs per set ×
+    month × billed rate, never per line.
+    """
+    due, why = [], []
+    for vat_set, month, billed in keys.iter_rows():
+        rate, reason = rate_due(
+            None if billed is None else Decimal(repr(round(billed, 6))), sets.get(vat_set, ()),
+            first_day(month),
+        )  # fmt: skip
+        due.append(None if rate is None else float(rate))
+        why.append(reason)
+    return keys.with_columns(
+        pl.Series("vat_due", due, dtype=pl.Float64), pl.Series("vat_why", why, dtype=pl.String)
+    )
 
 
 def _pct(rate: Decimal) -> str:

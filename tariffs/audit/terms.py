@@ -1,0 +1,112 @@
+"""The contracts' terms as the audit needs them, found from an invoice line by integers.
+
+One row per contract × term (``tid``) with what a line is checked against:
+validity window, unit, energy basis, revision schedule and the set of VAT
+rates the contract states. A line's ``cid`` (contract) and ``tid`` come from
+two ``Enum`` casts and a gather, never from a join on text keys per line; every
+later join of the audit is on these integers.
+
+Notes
+-----
+- ``cid``: position of the contract in ``formulas.params``; ``tno``: position
+  of the term code among the distinct codes; ``tid = dense[cid × codes + tno]``
+  (null when the contract has no such term). A text that is no contract id or
+  term code casts to null (``strict=False``), exactly as a left join finds no row.
+- From a :class:`tariffs.portfolio.Portfolio` the table is built from its frames
+  (no :class:`tariffs.model.Contract` objects; the VAT rate from its
+  ``details``); TOML contracts loaded alongside, and plain lists of contracts,
+  give their VAT rates from the objects.
+- ``_vat_set`` numbers the distinct sets of stated VAT rates (see
+  :func:`tariffs.audit.checks._vat_table`); ``step`` is the revision period in
+  months (monthly 1, quarterly 3, yearly 12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from tariffs.formulas import Formulas, formulas_of
+from tariffs.model import VatRate
+from tariffs.portfolio import Portfolio
+
+STEPS = {"monthly": 1, "quarterly": 3}  # any other frequency: yearly, 12 months
+
+
+@dataclass
+class Terms:
+    """The terms table (one row per ``tid``) and the integer look-ups of a line's keys."""
+
+    formulas: Formulas
+    table: pl.DataFrame
+    contracts: pl.Enum
+    codes: pl.Enum
+    dense: pl.Series
+    vat_sets: dict[int, tuple]
+
+    def ids(self) -> list[pl.Expr]:
+        """``cid`` and ``tid`` of a line from its ``contract`` and ``term`` (UInt32, null: unknown)."""
+        cid = pl.col("contract").cast(self.contracts, strict=False).to_physical().cast(pl.UInt32)
+        tno = pl.col("term").cast(self.codes, strict=False).to_physical().cast(pl.UInt32)
+        width = len(self.codes.categories)
+        tid = pl.lit(self.dense).gather(cid * width + tno)
+        return [cid.alias("cid"), tid.alias("tid")]
+
+    def column(self, name: str) -> pl.Expr:
+        """The term's ``name`` for each line (by ``tid``; null for an unknown term)."""
+        return pl.lit(self.table[name]).gather(pl.col("tid")).alias(name)
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (``contract``, ``term`` columns) with ``tid`` instead of the text keys."""
+        return frame.join(self.table.select("tid", "contract", "term"), on=["contract", "term"])
+
+
+def terms_of(contracts) -> Terms:
+    """The :class:`Terms` of a portfolio or of a list of contracts (see the module Notes)."""
+    if isinstance(contracts, Portfolio):
+        formulas = contracts.formulas
+        vat = [
+            (c, t, () if v is None else (VatRate(Decimal(repr(v))),))
+            for c, t, v in contracts.details.select("contract", "term", "vat_rate").iter_rows()
+        ]
+        vat += [(c.id, t.code, t.vat_rates) for c in contracts.loaded for t in c.terms]
+    else:
+        contracts = list(contracts)
+        formulas = formulas_of(contracts)
+        vat = [(c.id, t.code, t.vat_rates) for c in contracts for t in c.terms]
+    sets: dict[tuple, int] = {}
+    numbers = pl.DataFrame(
+        [(c, t, sets.setdefault(rates, len(sets))) for c, t, rates in vat],
+        schema={"contract": pl.String, "term": pl.String, "_vat_set": pl.Int64},
+        orient="row",
+    )
+    return _terms(formulas, numbers, {i: r for r, i in sets.items()})
+
+
+def _terms(formulas: Formulas, vat: pl.DataFrame, vat_sets: dict[int, tuple]) -> Terms:
+    params = formulas.params.with_row_index("cid")
+    codes = formulas.components["term"].unique(maintain_order=True)
+    step = pl.col("frequency").replace_strict(STEPS, default=12, return_dtype=pl.Int64)
+    table = (
+        formulas.components.sort("term_order", "comp_order")
+        .unique(["contract", "term"], keep="first", maintain_order=True)
+        .join(params, on="contract")
+        .join(vat, on=["contract", "term"], how="left")
+        .select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("tid"),
+            "cid", "contract", "term", "start_month", "end_month", "unit",
+            pl.col("energy_basis").alias("contract_basis"),
+            pl.col("unit").str.ends_with("/MWh").alias("per_mwh"),
+            step.alias("step"), "rev_month", "_vat_set",
+        )
+    )  # fmt: skip
+    width = codes.len()
+    slot = pl.col("cid").cast(pl.Int64) * width + pl.col("term").replace_strict(
+        codes, range(width), return_dtype=pl.Int64
+    )
+    dense = pl.Series("tid", [None] * (params.height * width), dtype=pl.UInt32)
+    positions = table.select(slot)["cid"]
+    dense = dense.scatter(positions, table["tid"])
+    return Terms(formulas, table, pl.Enum(params["contract"]), pl.Enum(codes), dense, vat_sets)
