@@ -24,9 +24,15 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tariffs.audit.expected import PRICE_COLUMNS, TRACE_COLUMNS, expected_prices
+from tariffs.audit.expected import (
+    PRICE_COLUMNS,
+    TRACE_COLUMNS,
+    expected_prices,
+    first_vintage_known,
+)
 from tariffs.audit.terms import Terms
 from tariffs.audit.vat import due_table
+from tariffs.formulas import Formulas
 from tariffs.series import IndexStore
 
 KEYS = ["tid", "at", "cut_no"]
@@ -66,6 +72,9 @@ class Due:
     calls: int = 0
     _problems: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.store = first_vintage_known(self.store)
+
     def add(self, keys: pl.DataFrame, vat_keys: pl.DataFrame) -> None:
         """Compute what ``keys`` (``cid, at, cut_no``) and ``vat_keys`` need and was not known."""
         new = keys.cast(ASKED).drop_nulls("at").join(self.asked, on=list(ASKED), how="anti")
@@ -88,9 +97,14 @@ class Due:
         return self._problems
 
     def _priced(self, new: pl.DataFrame) -> None:
-        expected = expected_prices(
-            self.terms.formulas, self.store, self._named(new), with_trace=self.with_trace
+        """Ask the engine for ``new``, with the formulas of their contracts only."""
+        named = self._named(new)
+        mine = pl.col("contract").is_in(named["contract"].unique().implode())
+        every = self.terms.formulas
+        formulas = Formulas(
+            *(f.filter(mine) for f in (every.params, every.components, every.indices))
         )
+        expected = expected_prices(formulas, self.store, named, with_trace=self.with_trace)
         self.calls += 1
         self.asked = pl.concat([self.asked, new])
         self.prices = pl.concat([self.prices, self._keyed(expected.prices, PRICE_COLUMNS)])

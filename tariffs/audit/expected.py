@@ -85,13 +85,27 @@ def cut_number(month: pl.Expr, invoice_date: pl.Expr | None, cuts: pl.Series) ->
     return pl.when(invoice_date.is_null()).then(by_month).otherwise(by_date).alias("cut_no")
 
 
-def first_vintage_known(store: IndexStore) -> IndexStore:
+class AuditView(IndexStore):
+    """A store as the audit sees it (:func:`first_vintage_known`), its resolved values kept per
+    ``as_of``: the audit asks the engine several times (:mod:`tariffs.audit.due`) and the
+    store does not change meanwhile."""
+
+    def resolved(self, as_of: date | None = None) -> pl.DataFrame:
+        memo = self.__dict__.setdefault("_resolved", {})
+        if as_of not in memo:
+            memo[as_of] = super().resolved(as_of)
+        return memo[as_of]
+
+
+def first_vintage_known(store: IndexStore) -> AuditView:
     """A view of ``store`` whose first vintage of each value has no publication date."""
+    if isinstance(store, AuditView):
+        return store
     values = store.values.with_columns(
         pl.when(pl.col("published") == pl.col("published").min().over("series", "period"))
         .then(None).otherwise(pl.col("published")).alias("published")
     )  # fmt: skip
-    return IndexStore(store.root, store.catalog, values, dict(store.link_coefficients))
+    return AuditView(store.root, store.catalog, values, dict(store.link_coefficients))
 
 
 def expected_prices(
