@@ -10,9 +10,10 @@ Notes
 -----
 - Duplicates: a line is a later copy of another when its key (``invoice`` and
   ``line``, or every column when the file lacks them) equals an earlier
-  line's. Every line's key is hashed (64 bits) in one pass; only the lines
-  whose hash occurs twice are read again, with their key, and compared
-  exactly (a hash collision never makes a false duplicate).
+  line's. Every line's key is hashed (64 bits) in one pass over the key
+  columns; the lines whose hash occurs twice keep their key as the audit
+  reads its slices (:class:`Copies`) and are compared exactly (a hash
+  collision never makes a false duplicate); the file is not read a third time.
 - Revision date in force in month ``m`` (the latest scheduled date on or
   after the contract's start, as :func:`tariffs.formulas.revision_months`
   lists them): with ``step`` = 1, 3 or 12 months (monthly, quarterly,
@@ -39,22 +40,34 @@ def key_columns(invoices: Invoices) -> list[str]:
     return list(invoices.columns)
 
 
-def duplicates(invoices: Invoices) -> pl.DataFrame:
-    """``row, first_row`` of every later copy of a line (see the module Notes)."""
-    key = key_columns(invoices)
-    hashes = invoices.frame.select("row", pl.struct(key).hash().alias("_h")).collect()
-    ordered = hashes["_h"].sort()
-    twice = ordered.filter(ordered == ordered.shift(1)).unique()
-    if twice.len() == 0:
-        return pl.DataFrame(schema=DUPLICATES)
-    rows = hashes.filter(pl.col("_h").is_in(twice.implode())).select("row")
-    candidates = invoices.frame.select("row", *key).join(rows.lazy(), on="row", how="semi")
-    copies = (
-        candidates.collect()
-        .sort("row")
-        .with_columns(pl.col("row").min().over(key).alias("first_row"))
-    )
-    return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
+class Copies:
+    """The later copies of a line, slice by slice (see the module Notes).
+
+    ``candidates``: the rows whose key hash occurs more than once in the file
+    (one pass over the key columns). Each slice hands its candidate rows, with
+    their exact key, to :meth:`in_slice`; as slices come in file order, the
+    first occurrence of a line is always among the rows handed before.
+    """
+
+    def __init__(self, invoices: Invoices):
+        self.key = key_columns(invoices)
+        hashes = invoices.frame.select("row", pl.struct(self.key).hash().alias("_h")).collect()
+        ordered = hashes["_h"].sort()
+        twice = ordered.filter(ordered == ordered.shift(1)).unique()
+        rows = hashes.filter(pl.col("_h").is_in(twice.implode()))["row"]
+        self.candidates = rows.implode()
+        self.count = rows.len()
+        self.seen = invoices.frame.select("row", *self.key).clear().collect()
+
+    def in_slice(self, lines: pl.DataFrame) -> pl.DataFrame:
+        """``row, first_row`` of the later copies among ``lines`` (the next slice, typed)."""
+        if self.count == 0:
+            return pl.DataFrame(schema=DUPLICATES)
+        mine = lines.filter(pl.col("row").is_in(self.candidates)).select("row", *self.key)
+        self.seen = pl.concat([self.seen, mine])
+        first = self.seen.select("row", pl.col("row").min().over(self.key).alias("first_row"))
+        copies = first.filter(pl.col("row").is_in(mine["row"].implode()))
+        return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
 
 
 def slices(invoices: Invoices, lines: int, rows: int | None = None) -> Iterator[pl.LazyFrame]:

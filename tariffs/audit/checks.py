@@ -36,8 +36,8 @@ from datetime import date
 
 import polars as pl
 
-from tariffs.audit.batches import count, duplicates, revision_at, slices
-from tariffs.audit.due import KEYS, PRICES, VAT_KEYS, Due
+from tariffs.audit.batches import Copies, count, revision_at, slices
+from tariffs.audit.due import KEYS, PRICES, VAT_KEYS, Due, packed
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
@@ -95,7 +95,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     findings kept.
     """
     terms = terms_of(contracts)
-    copies = duplicates(invoices).lazy()
+    copies = Copies(invoices)
     cuts = publication_dates(store)
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
@@ -103,10 +103,12 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     findings, notes = [], []
     for batch in slices(invoices, lines):
         # in-memory: polars 2.1's streaming engine panics at random here (docs/performance.md)
-        prepared = _prepared(batch, terms, copies, cuts, dated).collect(engine="in-memory")
+        typed = batch.collect(engine="in-memory")
+        prepared = _prepared(typed.lazy(), terms, copies.in_slice(typed).lazy(), cuts, dated)
+        prepared = prepared.collect(engine="in-memory")
         ok = prepared.lazy().filter(pl.col("block").is_null())
         keys, vat_keys = pl.collect_all(
-            [ok.select("cid", "at", "cut_no").unique(), ok.select(list(VAT_KEYS)).unique()],
+            [ok.select(packed("cid").alias("ckey")).unique(), ok.select(list(VAT_KEYS)).unique()],
             engine="in-memory",
         )
         due.add(keys, vat_keys)
@@ -191,9 +193,11 @@ def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     )
     p_tol = pl.when(pl.col("pdec").is_not_null()).then(1e-7).otherwise(HALF_CENT)
     k_tol = pl.when(pl.col("kdec").is_not_null()).then(1e-9).otherwise(5e-5 + 1e-9)
-    prices = due.prices.lazy().select(*KEYS, *PRICES)
-    lines = lines.join(prices, on=KEYS, how="left").join(
-        due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True
+    prices = due.prices.lazy().select("key", *PRICES)
+    lines = (
+        lines.with_columns(packed("tid").alias("key"))
+        .join(prices, on="key", how="left")
+        .join(due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True)
     )
     missing = pl.col("block").is_null() & pl.col("exp_price").is_null()
     rate = pl.coalesce("vat_rate", "vat_due")

@@ -36,14 +36,33 @@ from tariffs.formulas import Formulas
 from tariffs.series import IndexStore
 
 KEYS = ["tid", "at", "cut_no"]
-ASKED = {"cid": pl.UInt32, "at": pl.Int64, "cut_no": pl.UInt32}
+ASKED = {"ckey": pl.UInt64}
 VAT_KEYS = {"_vat_set": pl.Int64, "month": pl.Int64, "vat_rate": pl.Float64}
 PRICES = ["exp_price", "exp_coefficient", "exp_provisional", "current_price", "kdec", "pdec"]
+
+
+def packed(owner: str) -> pl.Expr:
+    """One UInt64 key of ``owner`` (``cid`` or ``tid``), ``at`` and ``cut_no``: joins and
+    ``unique`` on one integer column are about twice as fast as on three.
+
+    ``owner × 2^40 + at × 2^20 + cut_no``: ``at`` is a month number of a
+    four-digit year (< 120,000 < 2^20, never negative), fewer than 2^20 cuts,
+    fewer than 2^24 contracts or terms.
+    """
+    return (
+        pl.col(owner).cast(pl.UInt64) * 2**40
+        + pl.col("at").cast(pl.UInt64) * 2**20
+        + pl.col("cut_no").cast(pl.UInt64)
+    )
 
 
 def _keyed_schema(columns: dict, drop: tuple = ("contract", "term", "cut")) -> dict:
     typed = {"tid": pl.UInt32, "cut_no": pl.UInt32}
     return typed | {c: d for c, d in columns.items() if c not in drop}
+
+
+def _empty(columns: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema=_keyed_schema(columns) | {"key": pl.UInt64})
 
 
 @dataclass
@@ -54,16 +73,10 @@ class Due:
     store: IndexStore
     cuts: pl.Series
     with_trace: bool
-    asked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ASKED))
-    prices: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema=_keyed_schema(PRICE_COLUMNS))
-    )
-    trace: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema=_keyed_schema(TRACE_COLUMNS))
-    )
-    provisional: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema=_keyed_schema(TRACE_COLUMNS))
-    )
+    asked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ASKED))  # ckey
+    prices: pl.DataFrame = field(default_factory=lambda: _empty(PRICE_COLUMNS))
+    trace: pl.DataFrame = field(default_factory=lambda: _empty(TRACE_COLUMNS))
+    provisional: pl.DataFrame = field(default_factory=lambda: _empty(TRACE_COLUMNS))
     vat: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(
             schema=VAT_KEYS | {"vat_due": pl.Float64, "vat_why": pl.String}
@@ -76,8 +89,9 @@ class Due:
         self.store = first_vintage_known(self.store)
 
     def add(self, keys: pl.DataFrame, vat_keys: pl.DataFrame) -> None:
-        """Compute what ``keys`` (``cid, at, cut_no``) and ``vat_keys`` need and was not known."""
-        new = keys.cast(ASKED).drop_nulls("at").join(self.asked, on=list(ASKED), how="anti")
+        """Compute what ``keys`` (``ckey``: :func:`packed` ``cid``) and ``vat_keys`` need and
+        was not known."""
+        new = keys.cast(ASKED).drop_nulls().join(self.asked, on="ckey", how="anti")
         if new.height:
             self._priced(new)
         new_vat = vat_keys.cast(VAT_KEYS).join(
@@ -115,13 +129,16 @@ class Due:
         self._problems.extend(p for p in expected.problems if p not in self._problems)
 
     def _named(self, keys: pl.DataFrame) -> pl.DataFrame:
-        """``contract, at, cut`` (the engine's keys) of ``cid, at, cut_no``."""
-        contract = pl.lit(self.terms.formulas.params["contract"]).gather(pl.col("cid"))
-        cut = pl.lit(self.cuts).gather(pl.col("cut_no"))
-        return keys.select(contract.alias("contract"), "at", cut.alias("cut"))
+        """``contract, at, cut`` (the engine's keys) of ``ckey``."""
+        key = pl.col("ckey")
+        contract = pl.lit(self.terms.formulas.params["contract"]).gather(key // 2**40)
+        cut = pl.lit(self.cuts).gather(key % 2**20)
+        at = (key // 2**20 % 2**20).cast(pl.Int64)
+        return keys.select(contract.alias("contract"), at.alias("at"), cut.alias("cut"))
 
     def _keyed(self, frame: pl.DataFrame, columns: dict) -> pl.DataFrame:
         cut_no = pl.int_range(self.cuts.len(), dtype=pl.UInt32).alias("cut_no")
         cuts = pl.select(self.cuts.alias("cut"), cut_no)
         keyed = self.terms.keyed(frame).join(cuts, on="cut")
-        return keyed.select(list(_keyed_schema(columns))).cast(_keyed_schema(columns))
+        keyed = keyed.select(list(_keyed_schema(columns))).cast(_keyed_schema(columns))
+        return keyed.with_columns(packed("tid").alias("key"))
