@@ -76,6 +76,25 @@ def test_engine_messages_read_as_for_one_call_when_asked_slice_by_slice(tmp_path
     assert four.problems == one.problems
 
 
+def test_dates_priced_ahead_for_later_slices_never_add_messages(tmp_path, monkeypatch):
+    # the first slice (2021-02, 2021-06) makes the engine price every monthly date between them,
+    # 2021-03 and 2021-04 included, which lack I1 values; no line bills those months
+    store = memory_store({"I1": [(f"2021-{m:02d}", 100.0 + m) for m in (1, 2, 5, 6)]
+                          + [("2020-01", 100.0)]})  # fmt: skip
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], frequency="monthly", kdec=4, pdec=2)
+    body = "".join(f"F{m},1,c1,P1,2021-0{m},100,50,5000\n" for m in (2, 6, 5))
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "invoice,line,contract,term,period,quantity,unit_price,amount_excl_vat\n" + body
+    )
+    one = audit(read_invoices(path), [c], store)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 2)
+    two = audit(read_invoices(path), [c], store)
+    assert one.problems == two.problems == []
+    assert two.findings.equals(one.findings)
+    assert set(one.findings["code"]) == {"unit-price-mismatch"}
+
+
 @given(
     month=st.integers(1990 * 12, 2030 * 12),
     cuts=st.lists(st.dates(date(1990, 1, 1), date(2030, 12, 31)), max_size=6, unique=True),

@@ -111,7 +111,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
             [ok.select(packed("cid").alias("ckey")).unique(), ok.select(list(VAT_KEYS)).unique()],
             engine="in-memory",
         )
-        due.add(keys, vat_keys)
+        due.add(keys, vat_keys, more=typed.height < lines)
         f, n = _check(invoices, prepared.lazy(), due, terms)
         findings.append(f)
         notes.append(n)
