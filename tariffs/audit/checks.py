@@ -36,7 +36,7 @@ from datetime import date
 
 import polars as pl
 
-from tariffs.audit.batches import Copies, count, revision_at, slices
+from tariffs.audit.batches import Copies, count, revision_at, typed_slices
 from tariffs.audit.due import KEYS, PRICES, VAT_KEYS, Due, packed
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
@@ -101,9 +101,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
     findings, notes = [], []
-    for batch in slices(invoices, lines):
-        # in-memory: polars 2.1's streaming engine panics at random here (docs/performance.md)
-        typed = batch.collect(engine="in-memory")
+    for typed in typed_slices(invoices, lines):
         prepared = _prepared(typed.lazy(), terms, copies.in_slice(typed).lazy(), cuts, dated)
         prepared = prepared.collect(engine="in-memory")
         ok = prepared.lazy().filter(pl.col("block").is_null())
