@@ -20,8 +20,9 @@ from tariffs.audit import batches
 from tariffs.audit.checks import audit
 from tariffs.audit.expected import cut_number
 from tariffs.audit.invoices import read_invoices
+from tariffs.contract import load_contracts
 from tariffs.periods import first_day
-from tariffs.portfolio import read_portfolio
+from tariffs.portfolio import load_portfolio, read_portfolio
 from tariffs.series import load_store
 
 ROOT = Path(__file__).parents[1]
@@ -54,6 +55,22 @@ def test_portfolio_frames_and_contract_objects_in_small_slices_agree(generated, 
     first = copies["message"].str.extract(r"line (\d+);").cast(pl.Int64)
     assert (first < copies["row"]).all()
     assert ((copies["row"] - 2) // 700 > (first - 2) // 700).any()
+
+
+def test_toml_contracts_beside_a_table_audit_as_alone(generated):
+    # the TOML contract's terms and stated VAT rates come from its objects, the table's from frames
+    _, store, _ = generated
+    fixtures = ROOT / "tests" / "fixtures" / "invoices"
+    invoices = fixtures / "conches-en-ouche-2008-2009.csv"
+    mixed = load_portfolio([fixtures / "contracts", generated[0]["portfolio"]], store.catalog)
+    alone = load_contracts([fixtures / "contracts"], store.catalog)
+    assert len(mixed.loaded) == 1 and mixed.contracts == 41
+    both, one = (
+        audit(read_invoices(invoices), mixed, store),
+        audit(read_invoices(invoices), alone, store),
+    )
+    assert both.findings.equals(one.findings)
+    assert {"vat-rate-mismatch", "unknown-term", "duplicate-line"} <= set(one.findings["code"])
 
 
 def test_engine_messages_read_as_for_one_call_when_asked_slice_by_slice(tmp_path, monkeypatch):
