@@ -62,7 +62,8 @@ class Expected:
 
 def publication_dates(store: IndexStore) -> pl.Series:
     """The cuts: distinct publication dates of the store's later vintages, ascending, after NO_CUT."""
-    pubs = first_vintage_known(store).values.select(
+    first = pl.col("published") == pl.col("published").min().over("series", "period")
+    pubs = store.values.filter(~first.fill_null(True)).select(
         pl.col("published").drop_nulls().unique().sort()
     )["published"]
     return pl.concat([pl.Series("published", [NO_CUT], dtype=pl.Date), pubs.cast(pl.Date)])
@@ -98,14 +99,16 @@ class AuditView(IndexStore):
 
 
 def first_vintage_known(store: IndexStore) -> AuditView:
-    """A view of ``store`` whose first vintage of each value has no publication date."""
+    """A view of ``store`` whose first vintage of each value counts as known on any date.
+
+    Only later vintages (revisions) are cut by the invoice date; the publication
+    dates still decide which period ``latest-published`` takes, exactly as in
+    ``tariffs revise`` (``IndexStore.first_vintages_known``).
+    """
     if isinstance(store, AuditView):
         return store
-    values = store.values.with_columns(
-        pl.when(pl.col("published") == pl.col("published").min().over("series", "period"))
-        .then(None).otherwise(pl.col("published")).alias("published")
-    )  # fmt: skip
-    return AuditView(store.root, store.catalog, values, dict(store.link_coefficients))
+    return AuditView(store.root, store.catalog, store.values, dict(store.link_coefficients),
+                     first_vintages_known=True)  # fmt: skip
 
 
 def expected_prices(
