@@ -121,6 +121,14 @@ def _numbered(raw: pl.LazyFrame, invoices: Invoices, first_line: int) -> pl.Lazy
     numbered = raw.with_row_index("row", offset=first_line).with_columns(
         pl.col(c).cast(pl.String) for c in text
     )
+    if not str(invoices.path).lower().endswith(".parquet"):
+        # a blank line of a CSV/XLSX export (often the last one) is no invoice line: dropped,
+        # the numbering of the others kept
+        blank = pl.all_horizontal(
+            pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+            for c in invoices.columns
+        )
+        numbered = numbered.filter(~blank)
     return _typed(numbered, invoices.columns, invoices.index_columns, invoices.numeric)
 
 
@@ -150,9 +158,12 @@ def _scan_xlsx(path: Path) -> pl.LazyFrame:
     rows = book.worksheets[0].iter_rows(values_only=True)
     header = [str(h) if h is not None else f"column_{i}" for i, h in enumerate(next(rows, ()))]
     data: dict[str, list] = {h: [] for h in header}
+    periods = {h for h in header if _canonical(h) == "period"}
     for values in rows:
         for h, v in zip(header, values, strict=False):
-            data[h].append(None if v is None else _cell_text(v))
+            # a month typed in Excel ("2006-03") becomes a date cell: read it back as the month
+            text = v.strftime("%Y-%m") if h in periods and hasattr(v, "strftime") else _cell_text(v)
+            data[h].append(None if v is None else text)
         for h in header[len(values) :]:
             data[h].append(None)
     book.close()

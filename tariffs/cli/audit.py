@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -85,7 +86,10 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
     if fmt == "xlsx" and output is None:
         raise OptionError("--format xlsx needs --output FILE.xlsx")
     contracts, store = load_inputs((contracts_dir,), indices_dir)
-    result = audit(read_invoices(invoices), contracts, store)
+    lines = read_invoices(invoices)
+    for message in _unchecked_index_columns(lines.index_columns, store.catalog):
+        warn(f"{invoices}:1: {message}")
+    result = audit(lines, contracts, store)
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts
     )
@@ -146,10 +150,28 @@ def _seasons(path, dju, metered, season, price, billed, contracts) -> list[dict]
     }]  # fmt: skip
 
 
+def _unchecked_index_columns(columns: list[str], catalog: dict) -> list[str]:
+    """Index columns naming no series of the catalog: said, never silently skipped."""
+    out = []
+    for column in columns:
+        kind, _, series = column.partition(":")
+        if series in catalog:
+            continue
+        close = difflib.get_close_matches(series, list(catalog), n=1, cutoff=0.6)
+        close += [s for s in catalog if s.lower() == series.lower() and s not in close]
+        hint = f" (did you mean {kind}:{close[0]}?)" if close else ""
+        out.append(
+            f"{column}: no series {series!r} in the index catalog{hint}; this column is not checked"
+        )
+    return out
+
+
 def _settle(seasons: list[dict], contracts, store) -> list[dict]:
     from tariffs.audit.settlement import check_billed, season_end_month, settle
     from tariffs.revision import revise
 
+    if not seasons:
+        return []
     by_id = {c.id: c for c in contracts}
     out = []
     for s in seasons:

@@ -1,0 +1,61 @@
+"""Invoice files as exports really are: blank last lines, Excel date cells, misspelt index columns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tariffs.cli import main
+
+FIX = Path(__file__).parent / "fixtures" / "revise"
+ARGS = ["--contracts", str(FIX / "network.toml"), "--indices", str(FIX), "--format", "json"]
+# network.toml: R1 = 0.9 x 18.4 + 0.1 x 18.4 x FOD(April)/FOD(2001-04); July 2008 -> 20.51
+LINE = "network,R1,2008-09,100,20.51,2051.00"
+
+
+def audit(path):
+    result = CliRunner().invoke(main, ["audit", str(path), *ARGS])
+    return result, json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_blank_lines_of_an_export_are_not_invoice_lines(tmp_path):
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "contract,term,period,quantity,unit_price,amount_excl_vat\r\n" + LINE + "\r\n\r\n\r\n"
+    )
+    result, data = audit(path)
+    assert result.exit_code == 0, result.output
+    assert data["findings"] == [] and data["summary"]["lines"] == 1
+
+
+def test_excel_date_cell_in_period_is_read_as_its_month(tmp_path):
+    from datetime import datetime
+
+    import xlsxwriter
+
+    path = tmp_path / "inv.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(
+        0, 0, ["contract", "term", "period", "quantity", "unit_price", "amount_excl_vat"]
+    )
+    sheet.write_row(1, 0, ["network", "R1"])
+    sheet.write_datetime(1, 2, datetime(2008, 9, 1), book.add_format({"num_format": "yyyy-mm"}))
+    sheet.write_row(1, 3, [100, 20.51, 2051.0])
+    book.close()
+    result, data = audit(path)
+    assert result.exit_code == 0, result.output
+    assert data["findings"] == []
+
+
+def test_an_index_column_naming_no_catalog_series_is_said(tmp_path):
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "contract,term,period,quantity,unit_price,amount_excl_vat,index:fod\n" + LINE + ",117.61\n"
+    )
+    result, _ = audit(path)
+    assert (
+        "index:fod: no series 'fod' in the index catalog (did you mean index:FOD?)" in result.stderr
+    )
