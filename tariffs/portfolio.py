@@ -489,6 +489,8 @@ def contracts_of(formulas: Formulas, details: pl.DataFrame) -> list[model.Contra
         terms.setdefault(d["contract"], [d, []])[1].append((first["term_order"], term))
     out = []
     for p in formulas.params.iter_rows(named=True):
+        if p["contract"] not in terms:  # a TOML contract given alongside: it has its own object
+            continue
         d, items = terms[p["contract"]]
         revision = model.Revision(
             p["frequency"], p["rev_month"], p["rule"], p["lag"], p["window"], p["kdec"], p["pdec"],

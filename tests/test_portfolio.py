@@ -356,3 +356,21 @@ def test_a_contract_split_over_the_file_is_still_checked_for_consistency(tmp_pat
         f"{path}:4: lag_months: differs from line 2 of the same contract (3 there, 2 here): "
         "give it once per contract"
     ]
+
+
+def test_iterating_a_table_given_with_toml_files_gives_every_contract_once(
+    contracts, store, tmp_path
+):
+    """A table and TOML files together: the TOML contracts keep their own objects (no KeyError)."""
+    from tariffs.portfolio import load_portfolio
+
+    one, rest = contracts[0], contracts[1:]
+    path = tmp_path / "rest.csv"
+    write_table(table_of(formulas_of(rest)), path)
+    toml = tmp_path / "one"
+    toml.mkdir()
+    (toml / "one.toml").write_text(
+        TOML[next(k for k in TOML if one.id in TOML[k])], encoding="utf-8"
+    )
+    both = list(load_portfolio([path, toml], store.catalog))
+    assert sorted(c.id for c in both) == sorted(c.id for c in contracts)
