@@ -25,7 +25,11 @@ def test_quarter_round_trip(index):
 
 def test_insee_quarter_spelling_is_normalised():
     assert normalise_period("2023-T3") == "2023-Q3"
-    assert months_of_period("2023-Q3") == [parse_month("2023-07"), parse_month("2023-08"), parse_month("2023-09")]
+    assert months_of_period("2023-Q3") == [
+        parse_month("2023-07"),
+        parse_month("2023-08"),
+        parse_month("2023-09"),
+    ]
 
 
 @pytest.mark.parametrize("bad", ["2023-13", "2023-00", "23-01", "2023-Q5", "2023/01", ""])

@@ -230,7 +230,10 @@ def test_a_first_seen_date_long_after_the_period_is_not_taken_as_its_publication
     lag = plain_contract("c", 10, 0, [("I", 1)], lag=1)
     # December 2020 assumed published at the end of January 2021
     assert one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 2, 1)))["status"] == "ok"
-    assert one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 1, 15)))["status"] == "missing-index"
+    assert (
+        one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 1, 15)))["status"]
+        == "missing-index"
+    )
 
 
 def test_history_flags_safeguard_at_the_first_date_of_the_window():

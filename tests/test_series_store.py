@@ -64,7 +64,9 @@ def test_declared_coefficient_and_as_of(tmp_path):
     assert early.filter(pl.col("chained"))["period"].max() == "2014-12"
     old = store.known().filter(series="OLD").sort("period")
     assert old.filter(period="2014-12")["assumed"].item()  # first seen ~10 years later
-    assert not old["assumed"][-1]  # the last months of the download: its date may be the publication
+    assert not old["assumed"][
+        -1
+    ]  # the last months of the download: its date may be the publication
 
 
 def test_chain_with_both_coefficient_and_overlap_refused(tmp_path):
