@@ -97,7 +97,7 @@ def dense_months(values: pl.DataFrame) -> pl.DataFrame:
     )
     dense = grid.select("series", "month").join(
         monthly.select("series", "month", "frequency", "period", "value", "status", "published", "chained",
-                       "link_coefficient", "first_value"),
+                       "link_coefficient", "first_value", "assumed"),
         on=["series", "month"], how="left",
     ).sort("series", "month")  # fmt: skip
     present = pl.col("value").is_not_null()
@@ -141,7 +141,7 @@ def pick_windows(windows: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFram
         # a window starting before the data has no "previous" running sum: the left join gave nulls (0)
         pl.when(before_data | pl.col("s0").is_not_null()).then(pl.col("found")).otherwise(0).alias("found")
     )  # fmt: skip
-    at_last = dense.select("series", "month", "period", "status", "published", "link_coefficient", "series_link",
+    at_last = dense.select("series", "month", "period", "status", "published", "assumed", "link_coefficient", "series_link",
                            pl.col("value").alias("_v_last"))  # fmt: skip
     w = w.join(at_last, left_on=["series", "last"], right_on=["series", "month"], how="left")
     single = pl.col("first") == pl.col("last")
@@ -160,6 +160,7 @@ def pick_windows(windows: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFram
         label.alias("period"),
         pl.when(pl.col("_prov") > 0).then(pl.lit("provisional")).otherwise(pl.col("status")).alias("status"),
         "published",
+        pl.col("assumed").fill_null(False),
         (pl.col("_chained") > 0).alias("chained"),
         pl.when(pl.col("_chained") > 0).then(pl.col("series_link")).alias("link_coefficient"),
         (pl.col("_revised") > 0).alias("revised_since"),
@@ -215,7 +216,14 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
     )
     pairs = pairs.join(days, on="at").join(series, on="series", how="left")
     periods = values.select(
-        "series", "period", "key", "frequency", "first_published", "link_coefficient", "chained"
+        "series",
+        "period",
+        "key",
+        "frequency",
+        "first_published",
+        "link_coefficient",
+        "chained",
+        "assumed",
     )
     end_month = (
         pl.when(pl.col("frequency") == "quarterly")
@@ -240,7 +248,7 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
     )  # fmt: skip
     stopped_month = (pl.col("stopped").str.slice(0, 4).cast(pl.Int64) * 12
                      + pl.col("stopped").str.slice(5, 2).cast(pl.Int64, strict=False) - 1)  # fmt: skip
-    out = pairs.join(best.select("series", "at", "period", "_end", "link_coefficient", "chained"),
+    out = pairs.join(best.select("series", "at", "period", "_end", "link_coefficient", "chained", "assumed"),
                      on=["series", "at"], how="left").join(known, on=["series", "at"], how="left")  # fmt: skip
     serves = pl.col("stopped").is_null() | (
         pl.col("at") <= stopped_month + STOPPED_GRACE_MONTHS + 1
@@ -252,6 +260,7 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
         value.is_not_null().cast(pl.Int64).alias("found"), pl.lit(1, pl.Int64).alias("expected"),
         pl.when(serves).then(pl.col("period")).otherwise(pl.lit(None, pl.String)).alias("period"),
         pl.col("st").alias("status"), pl.col("pub").alias("published"),
+        (pl.col("assumed").fill_null(False) & (pl.col("v0") == pl.col("v")).fill_null(False)).alias("assumed"),
         pl.col("chained").fill_null(False), "link_coefficient",
         (pl.col("v0") != pl.col("v")).fill_null(False).alias("revised_since"),
     )  # fmt: skip

@@ -441,6 +441,8 @@ def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
         }  # fmt: skip
         if t["published"] is not None:
             entry["published"] = t["published"].isoformat()
+            if t.get("assumed"):  # the store only knows when the value was first seen
+                entry["published_assumed"] = True
         if t["any_chained"]:
             entry["link_coefficient"] = t["link_coefficient"] or t["base_link_coefficient"]
         if t["base_differs"]:
