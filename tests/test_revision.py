@@ -227,6 +227,7 @@ def test_a_first_seen_date_long_after_the_period_is_not_taken_as_its_publication
     c = plain_contract("c", 10, 0, [("I", 1)], rule="latest-published")
     row = one(revise([c], store, at=M("2021-01")))
     assert row["indices"][0]["period"] == "2020-11" and row["coefficient"] == pytest.approx(1.05)
+    assert row["indices"][0]["published"] == "2021-01-01" and row["indices"][0]["published_assumed"]
     lag = plain_contract("c", 10, 0, [("I", 1)], lag=1)
     # December 2020 assumed published at the end of January 2021
     assert one(revise([lag], store, at=M("2021-01"), as_of=date(2021, 2, 1)))["status"] == "ok"
