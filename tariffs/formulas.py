@@ -96,7 +96,19 @@ def _f(value) -> float | None:
     return None if value is None else float(value)
 
 
-def revision_months(params: pl.DataFrame, first: int, last: int) -> pl.DataFrame:
+def on_schedule(month: pl.Expr) -> pl.Expr:
+    """True when ``month`` falls on the contract's revision schedule (columns frequency, rev_month)."""
+    phase = (month - (pl.col("rev_month") - 1)) % 12
+    return (
+        pl.when(pl.col("frequency") == "monthly").then(True)
+        .when(pl.col("frequency") == "quarterly").then(phase % 3 == 0)
+        .otherwise(phase == 0)
+    )  # fmt: skip
+
+
+def revision_months(
+    params: pl.DataFrame, first: int, last: int, stubs: bool = True
+) -> pl.DataFrame:
     """Every revision date (month index) of every contract within ``[first, last]``.
 
     Notes
@@ -104,19 +116,20 @@ def revision_months(params: pl.DataFrame, first: int, last: int) -> pl.DataFrame
     A contract is revised from its start month to its end month: every month
     (``monthly``), every third month counted from the revision month
     (``quarterly``), or in the revision month of each year (``yearly``). The
-    start month itself is a revision date when it falls on the schedule.
+    start month itself is a date: a revision when it falls on the schedule,
+    otherwise (``stubs``) the start of a stub period in which the base prices
+    apply (K = 1) until the first revision.
     """
     lo = pl.max_horizontal(pl.col("start_month"), pl.lit(first))
     hi = pl.min_horizontal(pl.col("end_month").fill_null(last), pl.lit(last))
-    frame = params.select("contract", "frequency", "rev_month", lo.alias("lo"), hi.alias("hi"))
+    frame = params.select(
+        "contract", "frequency", "rev_month", "start_month", lo.alias("lo"), hi.alias("hi")
+    )
     frame = frame.filter(pl.col("lo") <= pl.col("hi"))
     months = frame.with_columns(pl.int_ranges("lo", pl.col("hi") + 1).alias("at")).explode("at")
-    phase = (pl.col("at") - (pl.col("rev_month") - 1)) % 12
-    keep = (
-        pl.when(pl.col("frequency") == "monthly").then(True)
-        .when(pl.col("frequency") == "quarterly").then(phase % 3 == 0)
-        .otherwise(phase == 0)
-    )  # fmt: skip
+    keep = on_schedule(pl.col("at"))
+    if stubs:
+        keep = keep | (pl.col("at") == pl.col("start_month"))
     return months.filter(keep & pl.col("at").is_not_null()).select(
         "contract", pl.col("at").cast(pl.Int64)
     )

@@ -27,7 +27,7 @@ from decimal import Decimal
 import polars as pl
 
 from tariffs.diagnostics import month_name, problems_of
-from tariffs.formulas import Formulas, formulas_of, revision_months
+from tariffs.formulas import Formulas, formulas_of, on_schedule, revision_months
 from tariffs.picking import (
     WINDOW,
     dense_months,
@@ -131,10 +131,15 @@ def compute(
     )
     dense = dense_months(values)
     idx = _with_base(_index_rows(formulas, comps, cids, series), dense, series)
-    dates_i = dates.join(cids, on="contract").select("cid", "at")
+    stubs = _stubs(formulas.params, dates)
+    dates_i = (
+        dates.join(stubs, on=["contract", "at"], how="anti")
+        .join(cids, on="contract")
+        .select("cid", "at")
+    )
     big, windows = _current(idx, dates_i, dense, series, store, values, as_of)
     pipe = Pipeline(big, idx, windows, comps.select("tid", "term", "comp", "base_period"))
-    terms = _coefficients(formulas, comps, dates, pipe)
+    terms = _coefficients(formulas, comps, dates, pipe, stubs)
     terms = _round_all(terms, pipe)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
@@ -245,10 +250,28 @@ def _current(
 TKEY = ["tid", "at"]
 
 
+def _stubs(params: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
+    """The (contract, at) dates that open a stub period: the start month, off the revision schedule.
+
+    Until the first revision the base prices apply: K = 1, no index is looked up.
+    """
+    return (
+        dates.join(
+            params.select("contract", "start_month", "frequency", "rev_month"), on="contract"
+        )
+        .filter((pl.col("at") == pl.col("start_month")) & ~on_schedule(pl.col("at")))
+        .select("contract", "at")
+    )
+
+
 def _coefficients(
-    formulas: Formulas, comps: pl.DataFrame, dates: pl.DataFrame, pipe: Pipeline
+    formulas: Formulas,
+    comps: pl.DataFrame,
+    dates: pl.DataFrame,
+    pipe: Pipeline,
+    stubs: pl.DataFrame,
 ) -> pl.DataFrame:
-    """K per component and date: ``fixed + Σ weight × I/I0``, then cap and floor."""
+    """K per component and date: ``fixed + Σ weight × I/I0`` (1 in a stub period), then cap and floor."""
     term_value = pl.col("wb") * pl.col("value")
     per = pipe.big.group_by(TKEY).agg(
         term_value.sum().alias("indexed"),
@@ -266,7 +289,16 @@ def _coefficients(
     # components without any index (a fixed price) have no row in `per`: add their dates
     dates_i = dates.join(params.select("contract", "cid"), on="contract").select("cid", "at")
     bare = comps.join(pipe.idx.select("tid").unique(), on="tid", how="anti").select("tid", "cid")
-    keys = pl.concat([per, bare.join(dates_i, on="cid").select(TKEY)], how="diagonal_relaxed")
+    stub_i = stubs.join(params.select("contract", "cid"), on="contract").select("cid", "at")
+    indexed = comps.join(bare, on="tid", how="anti").select("tid", "cid")
+    keys = pl.concat(
+        [
+            per,
+            bare.join(dates_i, on="cid").select(TKEY),
+            indexed.join(stub_i, on="cid").select(TKEY),
+        ],
+        how="diagonal_relaxed",
+    )
     # output order (contract, term, date, component), sorted on integers only; then joins with
     # small right-hand frames (per component, per contract) that keep that order
     order = comps.select("tid", (pl.col("comp_order") == 0).cum_sum().alias("trid"), "comp_order")
@@ -277,12 +309,16 @@ def _coefficients(
     )
     terms = keys.join(comps, on="tid", how="left", maintain_order="left")
     terms = terms.join(params.drop("contract"), on="cid", how="left", maintain_order="left")
+    terms = terms.join(stub_i.with_columns(pl.lit(True).alias("stub")), on=["cid", "at"], how="left",
+                       maintain_order="left").with_columns(pl.col("stub").fill_null(False))  # fmt: skip
+    stub = pl.col("stub")
     terms = terms.with_columns(
         pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
-        pl.col("provisional").fill_null(False), pl.col("base_differs").fill_null(False),
-        (pl.col("chained_now").fill_null(False) | pl.col("base_any_chained").fill_null(False)).alias("chained"),
+        pl.col("provisional").fill_null(False), (pl.col("base_differs").fill_null(False) & ~stub),
+        ((pl.col("chained_now").fill_null(False) | pl.col("base_any_chained").fill_null(False)) & ~stub)
+        .alias("chained"),
     )  # fmt: skip
-    raw = pl.col("fixed") + pl.col("indexed")
+    raw = pl.when(stub).then(pl.lit(1.0)).otherwise(pl.col("fixed") + pl.col("indexed"))
     return terms.with_columns(pl.when(pl.col("missing") == 0).then(raw).alias("k_raw")).with_columns(
         (pl.col("cap").is_not_null() & (pl.col("k_raw") > pl.col("cap"))).fill_null(False).alias("capped"),
         (pl.col("floor").is_not_null() & (pl.col("k_raw") < pl.col("floor"))).fill_null(False).alias("floored"),
@@ -377,7 +413,7 @@ def _safeguard(terms: pl.DataFrame) -> pl.DataFrame:
     return terms.with_columns(moved.alias("safeguard_hit"))
 
 
-TERM_COLUMNS = ["cid", "contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
+TERM_COLUMNS = ["cid", "stub", "contract", "term", "term_order", "comp", "comp_order", "is_mix", "at", "base_period", "unit",
                 "energy_basis", "share", "base_price", "coefficient", "price", "missing", "provisional",
                 "base_differs", "chained", "capped", "floored", "safeguard_hit", "pdec", "rounding"]  # fmt: skip
 
@@ -400,7 +436,7 @@ def _with_totals(terms: pl.DataFrame) -> pl.DataFrame:
         (pl.col("share") * pl.col("base_price")).sum().alias("base_price"),
         (pl.col("share") * pl.col("price")).sum().alias("price_raw"),
         pl.col("missing").sum(),
-        pl.col("provisional", "base_differs", "chained", "capped", "floored", "safeguard_hit").any(),
+        pl.col("stub", "provisional", "base_differs", "chained", "capped", "floored", "safeguard_hit").any(),
         pl.col("share"), pl.col("price").alias("prices"),
     )  # fmt: skip
     rule = pl.col("rounding")
@@ -453,7 +489,7 @@ def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
         comp_key = r["comp"] if r["comp"] is not None else ""
         flags = [name for name, col in (("capped", "capped"), ("floored", "floored"), ("safeguard", "safeguard_hit"),
                  ("provisional-index", "provisional"), ("base-value-differs", "base_differs"),
-                 ("chained-series", "chained")) if r[col]]  # fmt: skip
+                 ("chained-series", "chained"), ("not-yet-revised", "stub")) if r[col]]  # fmt: skip
         status = "ok" if r["missing"] == 0 else "missing-index"
         rows.append({
             "contract": r["contract"], "term": r["term"], "component": r["comp"],

@@ -59,3 +59,19 @@ def test_an_index_column_naming_no_catalog_series_is_said(tmp_path):
     assert (
         "index:fod: no series 'fod' in the index catalog (did you mean index:FOD?)" in result.stderr
     )
+
+
+def test_a_line_of_the_stub_period_is_checked_at_the_base_price(tmp_path):
+    contract = (
+        (FIX / "network.toml").read_text().replace("start = 2001-07-01", "start = 2001-03-01")
+    )
+    (tmp_path / "c.toml").write_text(contract)
+    path = tmp_path / "inv.csv"
+    # before the first revision (July 2001): R1 = 0.9 x 18.4 + 0.1 x 18.4 = 18.40
+    path.write_text(
+        "contract,term,period,quantity,unit_price,amount_excl_vat\nnetwork,R1,2001-04,10,18.40,184.00\n"
+    )
+    args = ["--contracts", str(tmp_path / "c.toml"), "--indices", str(FIX), "--format", "json"]
+    result = CliRunner().invoke(main, ["audit", str(path), *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []

@@ -320,3 +320,15 @@ def test_mix_price_is_the_share_weighted_sum_of_component_prices(
     assert Decimal(str(rows[None]["price"])) == expected.quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
+
+
+def test_before_the_first_revision_the_base_prices_apply():
+    store = memory_store({"I": [("2020-01", 100), ("2020-04", 120)]})
+    # starts in March, revised each July: March..June 2020 is a stub period at the base prices
+    c = plain_contract("c", 40, 0.2, [("I", 0.8)], start=date(2020, 3, 1), lag=3, kdec=4, pdec=2)
+    c = replace(c, revision=replace(c.revision, month=7))
+    row = one(revise([c], store, at=M("2020-05")))
+    assert (row["at"], row["coefficient"], row["price"]) == ("2020-03", 1.0, 40.0)
+    assert row["flags"] == ["not-yet-revised"] and row["indices"] == [] and row["status"] == "ok"
+    july = one(revise([c], store, at=M("2020-07")))
+    assert july["coefficient"] == pytest.approx(0.2 + 0.8 * 1.2) and july["flags"] == []

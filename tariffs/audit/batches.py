@@ -109,4 +109,6 @@ def revision_at(month: pl.Expr, step: pl.Expr | None = None) -> pl.Expr:
             .otherwise(12)
         )  # fmt: skip
     at = month - (month - (pl.col("rev_month") - 1)) % step
-    return pl.when(at >= pl.max_horizontal(pl.col("start_month"), 0)).then(at).alias("at")
+    start = pl.max_horizontal(pl.col("start_month"), 0)
+    # before the first revision date: the stub period opened by the start month (base prices)
+    return pl.when(at >= start).then(at).when(month >= start).then(start).alias("at")

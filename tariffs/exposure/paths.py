@@ -126,7 +126,7 @@ def engine_run(formulas: Formulas, store: IndexStore, first: int, last: int):
     params = formulas.params.with_columns(
         pl.lit(first, pl.Int64).alias("start_month"), pl.lit(None, pl.Int64).alias("end_month")
     )
-    dates = revision_months(params, first, last)
+    dates = revision_months(params, first, last, stubs=False)
     extra = params.select("contract", pl.lit(last, pl.Int64).alias("at"))
     result = compute(formulas, store, pl.concat([dates, extra]).unique(maintain_order=True))
     frame = result.frame.join(dates, on=["contract", "at"], how="semi")
