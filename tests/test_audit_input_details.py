@@ -28,6 +28,10 @@ def test_blank_lines_of_an_export_are_not_invoice_lines(tmp_path):
     result, data = audit(path)
     assert result.exit_code == 0, result.output
     assert data["findings"] == [] and data["summary"]["lines"] == 1
+    assert (
+        isinstance(data["summary"]["overbilled_eur"], float)
+        and data["summary"]["underbilled_eur"] == 0.0
+    )
 
 
 def test_excel_date_cell_in_period_is_read_as_its_month(tmp_path):

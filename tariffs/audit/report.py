@@ -45,8 +45,8 @@ def summary(audit: Audit, extra: list[dict] = ()) -> dict:
         "lines_with_findings": f["row"].n_unique(),
         "blocked": blocked,
         "checked": audit.lines - blocked,
-        "overbilled_eur": round(sum(d for d in euros if d > 0), 2),
-        "underbilled_eur": round(-sum(d for d in euros if d < 0), 2),
+        "overbilled_eur": round(float(sum(d for d in euros if d > 0)), 2),
+        "underbilled_eur": round(float(-sum(d for d in euros if d < 0)), 2) + 0.0,
         "findings_by_code": dict(Counter(f["code"].to_list() + [x["code"] for x in extra])),
     }
 
