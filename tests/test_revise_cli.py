@@ -136,3 +136,12 @@ def test_progress_bar_is_silent_when_not_a_terminal_and_shown_on_one(capsys):
 def test_revise_output_is_unchanged_by_the_progress_bar_when_piped():
     result = run("revise", str(FIX / "network.toml"), *STORE, "--at", "2008-09", "--format", "csv")
     assert result.exit_code == 0 and result.stdout.startswith("contract,term,component,at")
+
+
+def test_a_minimal_catalog_entry_is_enough(tmp_path):
+    (tmp_path / "catalog.toml").write_text('[FOD]\nfrequency = "monthly"\nfile = "FOD.csv"\n')
+    (tmp_path / "FOD.csv").write_text((FIX / "FOD.csv").read_text())
+    result = run("revise", str(FIX / "network.toml"), "--indices", str(tmp_path), "--at", "2008-09",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {r["component"]: r["price"] for r in json.loads(result.stdout)}[None] == 20.51

@@ -31,7 +31,7 @@ FIELDS = {
     "chain": "table {series, until, coefficient} or {series, until, overlap}",
 }
 CHAIN_FIELDS = {"series", "until", "coefficient", "overlap", "source"}
-REQUIRED = ("title", "publisher", "frequency")
+REQUIRED = ("frequency",)  # title defaults to the id, publisher to "unknown publisher"
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def _series_info(where: str, sid: str, table: object, problems: list[Problem]) -
         if k not in ("chain", "oil_share")
     }
     return SeriesInfo(
-        id=sid, title=text["title"], publisher=text["publisher"], frequency=freq,
+        id=sid, title=text["title"] or sid, publisher=text["publisher"] or "unknown publisher", frequency=freq,
         source_id=text["source_id"], base=text["base"], file=text["file"],
         oil_share=float(oil) if oil is not None else None, provenance=text["provenance"],
         how_to_import=text["how_to_import"], stopped=stopped, unit=text["unit"],
