@@ -20,6 +20,7 @@ newlines).
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def read_invoices(path: Path) -> Invoices:
         else:
             raw = _scan_csv(path)
         names = raw.collect_schema().names()
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except (pl.exceptions.PolarsError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InvoiceError(
             problems=[Problem(str(path), "", f"not a readable invoice file: {exc}")]
         ) from exc
@@ -190,7 +191,8 @@ def number(column: str) -> pl.Expr:
         .then(s.str.replace_all(",", "", literal=True))
         .otherwise(s.str.replace(",", ".", literal=True))
     )
-    return pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
+    value = pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)  # "nan", "inf": not an amount
 
 
 def _typed(

@@ -126,6 +126,9 @@ SEASON_FIELDS = (
 )
 
 
+MAX_NUMBER = 10**12  # DJU, MWh and EUR/MWh of one season are far below
+
+
 def read_seasons(path: Path) -> list[dict]:
     """A settlement file: ``contract,season,actual_dju,metered_mwh[,price_eur_per_mwh][,billed_eur]``.
 
@@ -133,7 +136,12 @@ def read_seasons(path: Path) -> list[dict]:
     use a decimal comma in a semicolon-separated file. Problems are reported
     together with their line numbers.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvoiceError(
+            problems=[Problem(str(path), "", f"not a UTF-8 text (CSV) file: {exc.reason}")]
+        ) from exc
     head = text.split("\n", 1)[0]
     separator = ";" if head.count(";") > head.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=separator)
@@ -174,10 +182,15 @@ def _decimal(path, line, key, text, problems, required) -> Decimal | None:
             problems.append(Problem(str(path), key, "missing value", line))
         return None
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
-        problems.append(Problem(str(path), key, f"expected a number, got {text!r}", line))
+        value = None
+    if value is None or not value.is_finite() or abs(value) >= MAX_NUMBER:
+        problems.append(
+            Problem(str(path), key, f"expected a number below {MAX_NUMBER:,}, got {text!r}", line)
+        )
         return None
+    return value
 
 
 def season_end_month(season: str) -> int:

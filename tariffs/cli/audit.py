@@ -121,10 +121,15 @@ def _render(result, data: dict, fmt: str, output: Path | None) -> None:
 def _number(value: str | None, name: str) -> Decimal | None:
     if value is None:
         return None
+    from tariffs.audit.settlement import MAX_NUMBER
+
     try:
-        return Decimal(value.replace(",", "."))
+        number = Decimal(value.replace(",", "."))
     except ArithmeticError as exc:
         raise OptionError(f"{name}: expected a number, got {value!r}") from exc
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
+        raise OptionError(f"{name}: expected a number below {MAX_NUMBER:,}, got {value!r}")
+    return number
 
 
 def _seasons(path, dju, metered, season, price, billed, contracts) -> list[dict]:

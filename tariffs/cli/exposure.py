@@ -42,7 +42,9 @@ def _table(rows: list[dict], title: str) -> str:
     cols += [f"{n}: ΔK / ΔP / €/dwelling/yr" for n in names]
     for r in flat:
         r = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
-        r["contributions"] = {k: round(v, 3) for k, v in r["contributions"].items()}
+        r["contributions"] = {
+            k: (None if v is None else round(v, 3)) for k, v in r["contributions"].items()
+        }
         shown.append(dict(r, **{
             f"{s['shock']}: ΔK / ΔP / €/dwelling/yr": " / ".join(_g(s[f]) for f in SHOCK_FIELDS)
             for s in r["shocks"]
