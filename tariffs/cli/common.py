@@ -45,7 +45,8 @@ def guarded(func: Callable) -> Callable:
                 click.echo(f"error: {line}" if not _located(line) else line, err=True)
             sys.exit(1)
         except OSError as exc:
-            click.echo(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}", err=True)
+            where = getattr(exc, "filename", None)
+            click.echo(f"{where}: {exc.strerror or exc}" if where else f"error: {exc}", err=True)
             sys.exit(1)
 
     return wrapper
