@@ -179,19 +179,7 @@ def vintages(store: IndexStore) -> pl.DataFrame:
             ).alias("is_first")
         )
     )
-    parts = [frame]
-    for info in store.catalog.values():
-        coefficient = store.link_coefficient(info.id) if info.chain else None
-        if coefficient is None:
-            continue
-        until = info.chain.until
-        parts[0] = parts[0].filter(~((pl.col("series") == info.id) & (pl.col("period") <= until)))
-        parts.append(
-            frame.filter(
-                (pl.col("series") == info.chain.series) & (pl.col("period") <= until)
-            ).with_columns(pl.lit(info.id).alias("series"), pl.col("value") / coefficient)
-        )
-    return pl.concat(parts)
+    return store.chain_extended(frame).drop("chained", "link_coefficient")
 
 
 def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pandera.polars as pa
 import polars as pl
 
 from tariffs.errors import CatalogError, Problem
-from tariffs.periods import months_of_period, parse_period
 from tariffs.series.catalog import SeriesInfo, load_catalog
 
 FIRST_SEEN_MONTHS = (
@@ -254,30 +252,7 @@ class IndexStore:
         Periods up to ``chain.until`` come from the older series divided by the
         linking coefficient; later periods from the series itself.
         """
-        known = self.known(as_of).with_columns(
-            pl.lit(False).alias("chained"), pl.lit(None, pl.Float64).alias("link_coefficient")
-        )
-        parts = [known]
-        for info in self.catalog.values():
-            if info.chain is None or info.chain.series not in self.catalog:
-                continue
-            coefficient = self.link_coefficient(info.id)
-            if coefficient is None:
-                continue
-            older = known.filter(
-                (pl.col("series") == info.chain.series) & (pl.col("period") <= info.chain.until)
-            ).with_columns(
-                pl.lit(info.id).alias("series"),
-                pl.col("value") / coefficient,
-                pl.col("first_value") / coefficient,
-                pl.lit(True).alias("chained"),
-                pl.lit(coefficient).alias("link_coefficient"),
-            )
-            parts.append(older)
-            parts[0] = parts[0].filter(
-                ~((pl.col("series") == info.id) & (pl.col("period") <= info.chain.until))
-            )
-        frame = pl.concat(parts)
+        frame = self.chain_extended(self.known(as_of), scaled=("value", "first_value"))
         freq = pl.DataFrame(
             {
                 "series": list(self.catalog),
@@ -294,6 +269,40 @@ class IndexStore:
             .otherwise(year * 12 + month - 1)
         )
         return frame.with_columns(key.alias("key"))
+
+    def chain_extended(
+        self, frame: pl.DataFrame, scaled: tuple[str, ...] = ("value",)
+    ) -> pl.DataFrame:
+        """``frame`` (series, period, values...) with each chained series extended back in its own base.
+
+        Periods up to ``chain.until`` come from the older series, the ``scaled``
+        columns divided by the linking coefficient; later periods from the series
+        itself. Adds ``chained`` and ``link_coefficient``.
+        """
+        frame = frame.with_columns(
+            pl.lit(False).alias("chained"), pl.lit(None, pl.Float64).alias("link_coefficient")
+        )
+        parts = [frame]
+        for info in self.catalog.values():
+            if info.chain is None or info.chain.series not in self.catalog:
+                continue
+            coefficient = self.link_coefficient(info.id)
+            if coefficient is None:
+                continue
+            until = info.chain.until
+            parts.append(
+                frame.filter((pl.col("series") == info.chain.series) & (pl.col("period") <= until))
+                .with_columns(
+                    pl.lit(info.id).alias("series"),
+                    *(pl.col(c) / coefficient for c in scaled),
+                    pl.lit(True).alias("chained"),
+                    pl.lit(coefficient).alias("link_coefficient"),
+                )
+            )  # fmt: skip
+            parts[0] = parts[0].filter(
+                ~((pl.col("series") == info.id) & (pl.col("period") <= until))
+            )
+        return pl.concat(parts)
 
     def link_coefficient(self, series_id: str) -> float | None:
         """The linking coefficient of a chained series (declared, or derived from the overlap)."""
@@ -348,17 +357,3 @@ def load_store(root: Path, catalog_name: str = "catalog.toml") -> IndexStore:
         raise CatalogError(problems=problems)
     values = pl.concat(frames) if frames else empty_values()
     return IndexStore(root=root, catalog=catalog, values=values)
-
-
-def period_months(period: str) -> list[int]:
-    """Month indices covered by a store period (helper for readers of this module)."""
-    return months_of_period(period)
-
-
-def period_key(period: str) -> int:
-    return parse_period(period)[1]
-
-
-def as_decimal(value: float) -> Decimal:
-    """A published value read back as the decimal it was written as (shortest repr)."""
-    return Decimal(repr(float(value)))
