@@ -13,12 +13,8 @@ from datetime import date
 
 import polars as pl
 
+from tariffs.periods import format_month as month_name
 from tariffs.series import IndexStore
-
-
-def month_name(month: int) -> str:
-    """Month index -> ``YYYY-MM``."""
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def problems_of(missing: pl.DataFrame, store: IndexStore, as_of: date | None = None) -> list[str]:

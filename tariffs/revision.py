@@ -26,8 +26,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from tariffs.diagnostics import month_name, problems_of
+from tariffs.diagnostics import problems_of
 from tariffs.formulas import Formulas, formulas_of, on_schedule, revision_months
+from tariffs.periods import format_month as month_name
 from tariffs.picking import (
     WINDOW,
     dense_months,
@@ -493,7 +494,7 @@ def to_rows(frame: pl.DataFrame, trace: pl.DataFrame) -> list[dict]:
         status = "ok" if r["missing"] == 0 else "missing-index"
         rows.append({
             "contract": r["contract"], "term": r["term"], "component": r["comp"],
-            "at": f"{r['at'] // 12:04d}-{r['at'] % 12 + 1:02d}", "base_price": r["base_price"],
+            "at": month_name(r["at"]), "base_price": r["base_price"],
             "coefficient": _snap(r["coefficient"]) if status == "ok" else None,
             "price": _snap(r["price"]) if status == "ok" else None,
             "unit": r["unit"], "energy_basis": r["energy_basis"],

@@ -9,6 +9,7 @@ import click
 from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
 from tariffs.cli.revise import load_inputs, month_option
 from tariffs.errors import OptionError
+from tariffs.periods import format_month
 from tariffs.report import atomic_write_text, render, to_table, write_xlsx
 
 COLUMNS = ["oil_rank", "contract", "term", "component", "window", "oil_weight", "direct_oil_weight",
@@ -121,7 +122,7 @@ def _show(report, fmt: str, output: Path | None) -> None:
     if fmt == "xlsx":
         if output is None:
             raise OptionError("--format xlsx needs --output FILE.xlsx")
-        paths = [dict(r, month=f"{r['month'] // 12:04d}-{r['month'] % 12 + 1:02d}")
+        paths = [dict(r, month=format_month(r["month"]))
                  for r in report.paths.iter_rows(named=True)]  # fmt: skip
         write_xlsx(output, {"exposure": (cols, flat),
                             "monthly_k": (["contract", "term", "comp", "month", "k"], paths)})  # fmt: skip
