@@ -43,6 +43,7 @@ from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
 from tariffs.audit.terms import Terms, terms_of
 from tariffs.periods import first_day
+from tariffs.picking import month_text
 from tariffs.series import IndexStore
 
 BLOCKING = ("invalid-line", "duplicate-line", "unknown-contract", "unknown-term",
@@ -323,11 +324,11 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
         finding(root & pl.col("k_bad"), "coefficient-mismatch", "coefficient", pl.col("coefficient"),
                 pl.col("exp_coefficient"), effect,
                 pl.format("K billed {}, due {} (revision of {})", pl.col("coefficient"),
-                          pl.col("exp_coefficient"), _month_text(pl.col("at")))),
+                          pl.col("exp_coefficient"), month_text(pl.col("at")))),
         finding(root & ~pl.col("k_bad") & pl.col("price_bad"), "unit-price-mismatch", "unit_price",
                 pl.col("unit_price"), pl.col("exp_price"), effect,
                 pl.format("unit price billed {}, due {} {} (K {}, revision of {})", pl.col("unit_price"),
-                          pl.col("exp_price"), pl.col("unit"), pl.col("exp_coefficient"), _month_text(pl.col("at")))),
+                          pl.col("exp_price"), pl.col("unit"), pl.col("exp_coefficient"), month_text(pl.col("at")))),
         finding(pl.col("slip_bad"), "amount-mismatch", "amount_excl_vat",
                 pl.col("amount_excl_vat"), expected_amount, (pl.col("amount_excl_vat") - expected_amount).round(2),
                 pl.format("amount billed {}, quantity × unit price = {} × {} = {}", pl.col("amount_excl_vat"),
@@ -349,12 +350,6 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                           "the conversion (e.g. tariffs convert 1 MWh_{} --to MWh_{} with --fuel/--efficiency)",
                           "billed_basis", "contract_basis", "billed_basis", "contract_basis")),
     ]  # fmt: skip
-
-
-def _month_text(month: pl.Expr) -> pl.Expr:
-    return pl.format(
-        "{}-{}", (month // 12).cast(pl.String), (month % 12 + 1).cast(pl.String).str.zfill(2)
-    )
 
 
 def _note_rows(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
