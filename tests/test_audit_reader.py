@@ -2,9 +2,12 @@
 
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tariffs.audit.invoices import read_invoices
+from tariffs.audit.invoices import PERIOD, month_number, read_invoices
 from tariffs.errors import InvoiceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invoices"
@@ -69,3 +72,34 @@ def test_missing_required_columns_reported_together(tmp_path):
     text = "\n".join(err.value.lines())
     assert f"{path}:1: unit_price: missing required column" in text
     assert f"{path}:1: amount_excl_vat: missing required column" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.from_regex(r"\A[0-9]{4}-[0-9]{2}\Z"),
+            st.from_regex(r"\A[0-9 ]{0,5}-?[0-9]{0,3}\Z"),
+            st.text(max_size=8),
+        ),
+        max_size=30,
+    )
+)
+def test_month_number_equals_the_period_pattern(texts):
+    """The Enum fast path reads exactly what the pattern ``YYYY-MM`` reads, null otherwise."""
+    periods = pl.Series("period", texts, dtype=pl.String)
+    parts = periods.str.extract_groups(PERIOD)
+    expected = (
+        parts.struct.field("1").cast(pl.Int64) * 12 + parts.struct.field("2").cast(pl.Int64) - 1
+    )
+    assert month_number(periods).to_list() == expected.to_list()
+
+
+def test_month_number_of_every_year_range():
+    periods = pl.Series(
+        ["0999-12", "1000-01", "2026-11", "2999-12", "3000-01", "2026-13", " 2026-01"]
+    )
+    assert month_number(periods).to_list() == [
+        999 * 12 + 11, 1000 * 12, 2026 * 12 + 10, 2999 * 12 + 11, 3000 * 12, None, None,
+    ]  # fmt: skip

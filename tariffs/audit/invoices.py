@@ -202,11 +202,11 @@ def _typed(
 
     A column of ``numeric`` is already numbers (a typed Parquet column): it is
     cast to Float64, never turned into text and re-parsed; its text ``_c`` is
-    null (no value can be unreadable, a missing one reads as ``''``).
+    null (no value can be unreadable, a missing one reads as ``''``). An
+    optional column the file lacks is a constant (no text work per line).
     """
-    for c in OPTIONAL:
-        if c not in columns:
-            raw = raw.with_columns(pl.lit(None, pl.String).alias(c))
+    absent = [c for c in OPTIONAL if c not in columns]
+    raw = raw.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
     text = [
         pl.col(c).str.strip_chars().alias(c)
         for c in ("contract", "term", "period", "invoice", "line")
@@ -214,23 +214,69 @@ def _typed(
     raw = raw.with_columns(
         *text,
         *[
-            pl.lit(None, pl.String).alias(f"_{c}") if c in numeric
+            pl.lit(None, pl.String).alias(f"_{c}") if c in numeric or c in absent
             else pl.col(c).str.strip_chars().alias(f"_{c}")
             for c in NUMBERS + tuple(index_columns)
         ],
     )  # fmt: skip
-    period = pl.col("period").str.extract_groups(r"^(\d{4})-(0[1-9]|1[0-2])$")
-    year = period.struct.field("1").cast(pl.Int64)
-    month = period.struct.field("2").cast(pl.Int64)
+    frame = raw.with_columns(
+        *[
+            pl.col(c).cast(pl.Float64).alias(c) if c in numeric or c in absent
+            else number(f"_{c}").alias(c)
+            for c in NUMBERS + tuple(index_columns)
+        ],
+        pl.col("period").map_batches(month_number, return_dtype=pl.Int64).alias("month"),
+        *_units(absent),
+        pl.lit(None, pl.Date).alias("invoice_date") if "invoice_date" in absent
+        else _date(pl.col("invoice_date")).alias("invoice_date"),
+    )  # fmt: skip
+    if "vat_rate" not in absent:
+        frame = frame.with_columns(
+            pl.when(pl.col("vat_rate") > 1)
+            .then(pl.col("vat_rate") / 100)
+            .otherwise(pl.col("vat_rate"))
+            .alias("vat_rate")
+        )
+    return frame.with_columns(_problem(index_columns).alias("problem")).drop(
+        [f"_{c}" for c in NUMBERS + tuple(index_columns)]
+    )
+
+
+#: "YYYY-MM" of the years 1000-2999, the Enum a period is cast to (month number = code + offset)
+MONTHS = pl.Enum([f"{y:04d}-{m:02d}" for y in range(1000, 3000) for m in range(1, 13)])
+PERIOD = r"^(\d{4})-(0[1-9]|1[0-2])$"
+
+
+def month_number(period: pl.Series) -> pl.Series:
+    """Month index (year × 12 + month − 1) of stripped ``YYYY-MM`` texts; null if not one.
+
+    One ``Enum`` cast (a hash look-up per line); the texts it does not find
+    (another year range, or no month) are read by the pattern :data:`PERIOD`,
+    so the result is exactly the pattern's.
+    """
+    months = period.cast(MONTHS, strict=False).to_physical().cast(pl.Int64) + 1000 * 12
+    lost = months.is_null() & period.is_not_null()
+    if lost.any():
+        where = lost.arg_true()
+        parts = period.gather(where).str.extract_groups(PERIOD)
+        year = parts.struct.field("1").cast(pl.Int64)
+        month = parts.struct.field("2").cast(pl.Int64)
+        months = months.scatter(where, year * 12 + month - 1)
+    return months.alias(period.name)
+
+
+def _units(absent: list[str]) -> list[pl.Expr]:
+    """``mwh_per_unit`` (factor of the quantity to MWh) and ``billed_basis``."""
+    if "quantity_unit" in absent:
+        basis = pl.lit(None, pl.String) if "energy_basis" in absent else pl.col("energy_basis")
+        return [
+            pl.lit(1.0, pl.Float64).alias("mwh_per_unit"),
+            basis.str.strip_chars().alias("billed_basis"),
+        ]
     unit = pl.col("quantity_unit").str.strip_chars().str.to_lowercase().fill_null("mwh")
     unit_base = unit.str.extract(r"^([a-z]+)")
     basis_in_unit = unit.str.extract(r"(pci|pcs|useful|utile)$")
-    frame = raw.with_columns(
-        *[
-            pl.col(c).cast(pl.Float64).alias(c) if c in numeric else number(f"_{c}").alias(c)
-            for c in NUMBERS + tuple(index_columns)
-        ],
-        (year * 12 + month - 1).alias("month"),
+    return [
         unit_base.replace_strict(QUANTITY_UNITS, default=None, return_dtype=pl.Float64).alias(
             "mwh_per_unit"
         ),
@@ -238,17 +284,7 @@ def _typed(
             pl.col("energy_basis").str.strip_chars(),
             basis_in_unit.replace({"pci": "PCI", "pcs": "PCS", "utile": "useful"}),
         ).alias("billed_basis"),
-        _date(pl.col("invoice_date")).alias("invoice_date"),
-    )
-    frame = frame.with_columns(
-        pl.when(pl.col("vat_rate") > 1)
-        .then(pl.col("vat_rate") / 100)
-        .otherwise(pl.col("vat_rate"))
-        .alias("vat_rate")
-    )
-    return frame.with_columns(_problem(index_columns).alias("problem")).drop(
-        [f"_{c}" for c in NUMBERS + tuple(index_columns)]
-    )
+    ]
 
 
 def _date(expr: pl.Expr) -> pl.Expr:
