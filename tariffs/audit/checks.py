@@ -37,7 +37,7 @@ from datetime import date
 import polars as pl
 
 from tariffs.audit.batches import Copies, count, revision_at, typed_slices
-from tariffs.audit.due import KEYS, PRICES, VAT_KEYS, Due, packed
+from tariffs.audit.due import KEYS, VAT_KEYS, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices
@@ -104,14 +104,11 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     findings, notes = [], []
     for typed in typed_slices(invoices, lines):
         prepared = _prepared(typed.lazy(), terms, copies.in_slice(typed).lazy(), cuts, dated)
-        prepared = prepared.collect(engine="in-memory")
-        ok = prepared.lazy().filter(pl.col("block").is_null())
-        keys, vat_keys = pl.collect_all(
-            [ok.select(packed("cid").alias("ckey")).unique(), ok.select(list(VAT_KEYS)).unique()],
-            engine="in-memory",
-        )
         # price ahead only when later slices hold at least half as many lines as this one
-        due.add(keys, vat_keys, more=2 * (lines - typed.height) >= typed.height)
+        more = 2 * (lines - typed.height) >= typed.height
+        prepared = due.attach(prepared.collect(engine="in-memory"), more)
+        ok = prepared.lazy().filter(pl.col("block").is_null())
+        due.add_vat(ok.select(list(VAT_KEYS)).unique().collect(engine="in-memory"))
         f, n = _check(invoices, prepared.lazy(), due, terms)
         findings.append(f)
         notes.append(n)
@@ -185,7 +182,8 @@ def _prepared(
 
 
 def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
-    """The price and VAT due joined on integers, and every per-line check column (:data:`FLAGS`)."""
+    """The VAT due joined on integers, and every per-line check column (:data:`FLAGS`); the
+    lines carry their price due already (:meth:`tariffs.audit.due.Due.attach`)."""
     q = (
         pl.when(pl.col("per_mwh").fill_null(False))
         .then(pl.col("quantity") * pl.col("mwh_per_unit"))
@@ -193,12 +191,7 @@ def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     )
     p_tol = pl.when(pl.col("pdec").is_not_null()).then(1e-7).otherwise(HALF_CENT)
     k_tol = pl.when(pl.col("kdec").is_not_null()).then(1e-9).otherwise(5e-5 + 1e-9)
-    prices = due.prices.lazy().select("key", *PRICES)
-    lines = (
-        lines.with_columns(packed("tid").alias("key"))
-        .join(prices, on="key", how="left")
-        .join(due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True)
-    )
+    lines = lines.join(due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True)
     missing = pl.col("block").is_null() & pl.col("exp_price").is_null()
     rate = pl.coalesce("vat_rate", "vat_due")
     return lines.with_columns(

@@ -15,6 +15,13 @@ Notes
   gives the same prices as one call. With the first slice's keys the engine
   also prices the revision dates later slices will likely need
   (:meth:`Due._ahead`): each engine call has a fixed cost.
+- Look-up: a line finds its price row by arithmetic, not by a join: the
+  priced keys are laid out in a dense table of
+  ``tids × months × cuts`` slots (:class:`Slots`), slot
+  ``(tid × months + at − first) × cuts + cut_no`` holding the row of
+  :attr:`Due.prices` (null: not priced). When that table would exceed
+  ``MAX_SLOTS`` (many cuts or a long span) the lines join on :func:`packed`
+  keys instead; both give the same rows.
 - The engine's *messages* (missing values) summarise every key at once
   ("… (12 later revision dates affected too)"): when the engine ran more than
   once, or priced dates ahead, and reported any, :attr:`Due.problems` asks it
@@ -43,6 +50,8 @@ KEYS = ["tid", "at", "cut_no"]
 ASKED = {"ckey": pl.UInt64}
 VAT_KEYS = {"_vat_set": pl.Int64, "month": pl.Int64, "vat_rate": pl.Float64}
 PRICES = ["exp_price", "exp_coefficient", "exp_provisional", "current_price", "kdec", "pdec"]
+#: the largest dense look-up table (Int32 slots, 4 bytes each: 128 MB)
+MAX_SLOTS = 32_000_000
 
 
 def packed(owner: str) -> pl.Expr:
@@ -69,6 +78,44 @@ def _empty(columns: dict) -> pl.DataFrame:
     return pl.DataFrame(schema=_keyed_schema(columns) | {"key": pl.UInt64})
 
 
+@dataclass(frozen=True)
+class Slots:
+    """The dense look-up of price rows: ``rows[slot]`` is the row of (tid, at, cut_no)."""
+
+    first: int
+    months: int
+    cuts: int
+    rows: pl.Series
+
+    @classmethod
+    def of(cls, prices: pl.DataFrame, tids: int, cuts: int) -> Slots | None:
+        """The table of ``prices`` (``tid, at, cut_no``), or None when it would be too large."""
+        if prices.height == 0:
+            return None
+        first, last = int(prices["at"].min()), int(prices["at"].max())
+        months = last - first + 1
+        if tids * months * cuts > MAX_SLOTS:
+            return None
+        slots = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
+        where = prices.select(slots.slot())["slot"]
+        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(
+            None, tids * months * cuts - 1
+        )
+        return cls(
+            first,
+            months,
+            cuts,
+            rows.scatter(where, pl.int_range(prices.height, dtype=pl.Int32, eager=True)),
+        )
+
+    def slot(self) -> pl.Expr:
+        """The slot of a row's ``tid, at, cut_no`` (null outside the table)."""
+        at = pl.col("at").cast(pl.Int64) - self.first
+        inside = (at >= 0) & (at < self.months) & (pl.col("cut_no") < self.cuts)
+        slot = (pl.col("tid").cast(pl.Int64) * self.months + at) * self.cuts + pl.col("cut_no")
+        return pl.when(inside).then(slot).alias("slot")
+
+
 @dataclass
 class Due:
     """Prices (``prices``), index values (``trace``, ``provisional``) and VAT (``vat``) due."""
@@ -88,21 +135,28 @@ class Due:
         )
     )
     calls: int = 0
+    slots: Slots | None = None
+    used: pl.Series = field(default_factory=lambda: pl.Series("used", [], dtype=pl.Boolean))
     _problems: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = first_vintage_known(self.store)
 
-    def add(self, keys: pl.DataFrame, vat_keys: pl.DataFrame, more: bool = False) -> None:
-        """Compute what ``keys`` (``ckey``: :func:`packed` ``cid``) and ``vat_keys`` need and
-        was not known; ``more``: other slices follow (see :meth:`_ahead`)."""
-        new = keys.cast(ASKED).drop_nulls().join(self.asked, on="ckey", how="anti")
-        self.asked = pl.concat([self.asked, new])
-        if more and self.calls == 0:
-            new = pl.concat([new, self._ahead(new)]).unique()
-        new = new.join(self.priced, on="ckey", how="anti")
-        if new.height:
-            self._priced(new)
+    def attach(self, lines: pl.DataFrame, more: bool = False) -> pl.DataFrame:
+        """``lines`` (``cid, tid, at, cut_no, block``) with the columns of :data:`PRICES` of their
+        key; the keys of unblocked lines not priced yet are priced first (``more``: other
+        slices follow, see :meth:`_ahead`)."""
+        prow = self._rows(lines)
+        need = lines.filter(pl.col("block").is_null() & prow.is_null())
+        if need.height and self._ask(need.select(packed("cid").alias("ckey")).unique(), more):
+            prow = self._rows(lines)
+        used = prow.drop_nulls()
+        if used.len():
+            self.used = self.used.scatter(used, True)
+        return lines.with_columns(self.prices[c].gather(prow).alias(c) for c in PRICES)
+
+    def add_vat(self, vat_keys: pl.DataFrame) -> None:
+        """The VAT rates due for the ``vat_keys`` (:data:`VAT_KEYS`) not known yet."""
         new_vat = vat_keys.cast(VAT_KEYS).join(
             self.vat, on=list(VAT_KEYS), how="anti", nulls_equal=True
         )
@@ -112,12 +166,45 @@ class Due:
     @property
     def problems(self) -> list[str]:
         """The engine's messages, as for one call on every key asked (see the module Notes)."""
-        if self._problems and (self.calls > 1 or self.priced.height > self.asked.height):
+        if not self._problems:
+            return self._problems
+        asked = self._asked()
+        if self.calls > 1 or self.priced.height > asked.height:
             self._problems = expected_prices(
-                self.terms.formulas, self.store, self._named(self.asked), with_trace=False
+                self.terms.formulas, self.store, self._named(asked), with_trace=False
             ).problems
             self.calls = 1
         return self._problems
+
+    def _asked(self) -> pl.DataFrame:
+        """``ckey`` of every key a line asked: priced rows looked up, and keys the engine had no
+        row for."""
+        cid = pl.lit(self.terms.table["cid"]).gather(pl.col("tid")).alias("cid")
+        looked = self.prices.filter(self.used).select(cid, "at", "cut_no")
+        return pl.concat([self.asked, looked.select(packed("cid").alias("ckey"))]).unique()
+
+    def _rows(self, lines: pl.DataFrame) -> pl.Series:
+        """The row of :attr:`prices` of each line's key (null: not priced), see the Notes."""
+        if self.slots is not None:
+            slot = lines.select(self.slots.slot())["slot"]
+            return self.slots.rows.gather(slot).alias("prow")
+        rows = self.prices.select("key").with_row_index("prow")
+        keys = lines.select(packed("tid").alias("key"))
+        return keys.join(rows, on="key", how="left", maintain_order="left")["prow"].cast(pl.Int32)
+
+    def _ask(self, keys: pl.DataFrame, more: bool) -> bool:
+        """Price the ``keys`` (``ckey``) not asked before; True when the engine ran."""
+        new = keys.cast(ASKED).drop_nulls().join(self.asked, on="ckey", how="anti")
+        self.asked = pl.concat([self.asked, new])
+        if more and self.calls == 0:
+            new = pl.concat([new, self._ahead(new)]).unique()
+        new = new.join(self.priced, on="ckey", how="anti")
+        if new.height == 0:
+            return False
+        self._priced(new)
+        self.used = self.used.extend_constant(False, self.prices.height - self.used.len())
+        self.slots = Slots.of(self.prices, self.terms.table.height, self.cuts.len())
+        return True
 
     def _priced(self, new: pl.DataFrame) -> None:
         """Ask the engine for ``new``, with the formulas of their contracts only."""

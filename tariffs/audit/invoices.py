@@ -225,7 +225,7 @@ def _typed(
             else number(f"_{c}").alias(c)
             for c in NUMBERS + tuple(index_columns)
         ],
-        pl.col("period").map_batches(month_number, return_dtype=pl.Int64).alias("month"),
+        pl.col("period").map_batches(month_number, return_dtype=pl.Int64, is_elementwise=True).alias("month"),
         *_units(absent),
         pl.lit(None, pl.Date).alias("invoice_date") if "invoice_date" in absent
         else _date(pl.col("invoice_date")).alias("invoice_date"),
