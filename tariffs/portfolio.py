@@ -150,6 +150,11 @@ def read_table(path: Path) -> pl.DataFrame:
 
     CSV columns are all text; Parquet columns keep their types (numbers, dates).
     """
+    return stripped(read_raw(path))
+
+
+def read_raw(path: Path) -> pl.DataFrame:
+    """The table as written (text not stripped), column names stripped, and ``_line``."""
     where = str(path)
     try:
         if Path(path).suffix.lower() == ".parquet":
@@ -161,13 +166,16 @@ def read_table(path: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError) as exc:
         message = f"not a readable {Path(path).suffix.lstrip('.')} table: {exc}"
         raise ContractError(problems=[Problem(where, "", message)]) from exc
-    text = [_as_text(raw, name) for name in raw.columns]
     return (
-        raw.select(text)
-        .rename({name: name.strip() for name in raw.columns})
+        raw.rename({name: name.strip() for name in raw.columns})
         .with_row_index("_line", offset=first)
         .with_columns(pl.col("_line").cast(pl.Int64))
     )
+
+
+def stripped(raw: pl.DataFrame) -> pl.DataFrame:
+    """Text cells stripped of surrounding white space; an empty cell is null."""
+    return raw.with_columns(_as_text(raw, name) for name in raw.columns if name != "_line")
 
 
 def _as_text(raw: pl.DataFrame, name: str) -> pl.Expr:
@@ -437,17 +445,17 @@ def _sums(t: pl.DataFrame, out: _Problems) -> None:
 # --------------------------------------------------------------------------- frames
 
 
-def _defaults(t: pl.DataFrame) -> pl.DataFrame:
-    """Optional columns absent from the file, with the TOML loader's defaults."""
-    absent = [pl.lit(None, _dtype(n)).alias(n) for n in COLUMNS if n not in t.columns]
-    absent += (
-        [pl.lit(None, pl.String).alias("_text_base_value")] if "base_value" not in t.columns else []
-    )
+DEFAULTS = {"index_rule": "lag", "lag_months": 0, "rounding": "half-up", "fixed": 0.0}
+
+
+def _defaults(t: pl.DataFrame, levels: tuple = ("contract", "term", "component", "index")):
+    """Optional columns of ``levels`` absent from the file, with the TOML loader's defaults."""
+    names = [n for n, spec in COLUMNS.items() if spec[0] in levels]
+    absent = [pl.lit(None, _dtype(n)).alias(n) for n in names if n not in t.columns]
+    if "base_value" in names and "base_value" not in t.columns:
+        absent.append(pl.lit(None, pl.String).alias("_text_base_value"))
     t = t.with_columns(absent)
-    return t.with_columns(
-        pl.col("index_rule").fill_null("lag"), pl.col("lag_months").fill_null(0),
-        pl.col("rounding").fill_null("half-up"), pl.col("fixed").fill_null(0.0),
-    )  # fmt: skip
+    return t.with_columns(pl.col(n).fill_null(v) for n, v in DEFAULTS.items() if n in names)
 
 
 def _dtype(name: str) -> pl.DataType:
@@ -519,6 +527,41 @@ def frames_of(t: pl.DataFrame, comps: pl.DataFrame, contiguous: bool = False) ->
     order is counted along runs, without hashing the keys).
     """
     first = comps.unique("contract", keep="first", maintain_order=True)
+    terms = comps.unique(["contract", "term"], keep="first", maintain_order=True).select(
+        "contract", "term", pl.int_range(pl.len()).over("contract").alias("term_order")
+    )
+    ordered = comps.join(terms, on=["contract", "term"], maintain_order="left").with_columns(
+        pl.int_range(pl.len()).over("contract", "term").alias("comp_order")
+    )
+    formula = (
+        ["contract", "term"]
+        if t["component"].null_count() == t.height
+        else ["contract", "term", "component"]
+    )
+    if contiguous:
+        change = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in formula)
+        order = _run_position(change)
+    else:
+        order = pl.int_range(pl.len()).over(formula)
+    return assemble(first, ordered, t.filter(pl.col("series").is_not_null()), order)
+
+
+def _run_position(start: pl.Expr) -> pl.Expr:
+    """0, 1, 2, ... along each run of rows; a run begins where ``start`` is true."""
+    row = pl.int_range(pl.len())
+    return row - pl.when(start).then(row).forward_fill()
+
+
+def assemble(
+    first: pl.DataFrame, comps: pl.DataFrame, rows: pl.DataFrame, order: pl.Expr
+) -> Formulas:
+    """The :class:`Formulas` frames from typed rows with defaults filled.
+
+    ``first``: the first row of each contract; ``comps``: the first row of each
+    contract × term × component with ``term_order`` and ``comp_order``; ``rows``:
+    the rows that name a series, with ``_text_base_value``; ``order``: the
+    position of an index in its formula (an expression on ``rows``).
+    """
     params = first.select(
         "contract", "frequency",
         pl.coalesce("month", pl.col("start").dt.month().cast(pl.Int64)).alias("rev_month"),
@@ -533,13 +576,9 @@ def frames_of(t: pl.DataFrame, comps: pl.DataFrame, contiguous: bool = False) ->
     quarterly = pl.col("base_period").str.contains("Q")
     quarter = pl.col("base_period").str.slice(-1).cast(pl.Int64, strict=False)
     month_of_year = pl.col("base_period").str.slice(5, 2).cast(pl.Int64, strict=False)
-    terms = comps.unique(["contract", "term"], keep="first", maintain_order=True).select(
-        "contract", "term", pl.int_range(pl.len()).over("contract").alias("term_order")
-    )
-    components = comps.join(terms, on=["contract", "term"], maintain_order="left").select(
+    components = comps.select(
         "contract", "term", "term_order",
-        pl.col("component").fill_null("").alias("comp"),
-        pl.int_range(pl.len()).over("contract", "term").alias("comp_order"),
+        pl.col("component").fill_null("").alias("comp"), "comp_order",
         pl.col("component").is_not_null().alias("is_mix"),
         pl.col("share").fill_null(1.0), "base_price", "fixed",
         "base_period",
@@ -551,18 +590,7 @@ def frames_of(t: pl.DataFrame, comps: pl.DataFrame, contiguous: bool = False) ->
     text = pl.col("_text_base_value")
     point = text.str.find(".", literal=True)
     decimals = pl.when(point.is_null()).then(0).otherwise(text.str.len_chars() - point - 1)
-    formula = (
-        ["contract", "term"]
-        if t["component"].null_count() == t.height
-        else ["contract", "term", "component"]
-    )
-    if contiguous:
-        row = pl.int_range(pl.len())
-        change = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in formula)
-        order = row - pl.when(change).then(row).forward_fill()
-    else:
-        order = pl.int_range(pl.len()).over(formula)
-    indices = t.filter(pl.col("series").is_not_null()).select(
+    indices = rows.select(
         "contract", "term", pl.col("component").fill_null("").alias("comp"), "series",
         order.alias("index_order"),
         "weight", "base_value",
@@ -582,11 +610,17 @@ def read_portfolio(path: Path, catalog: dict | None = None) -> Portfolio:
     ``catalog`` (series id -> SeriesInfo), when given, must hold every ``series``.
     Raises :class:`ContractError` with every problem of the file (line and column).
     """
+    from tariffs.portfolio_fast import read_grouped
+
     where = str(path)
-    raw = read_table(Path(path))
+    raw = read_raw(Path(path))
     problems = _header(where, raw.columns)
     if problems:
         raise ContractError(problems=problems)
+    grouped = read_grouped(raw, where, catalog)  # most tables: valid, rows grouped
+    if grouped is not None:
+        return grouped
+    raw = stripped(raw)
     out = _Problems(where)
     t = _typed(raw, out)
     t = _defaults(t)
