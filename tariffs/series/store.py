@@ -55,6 +55,12 @@ def empty_values() -> pl.DataFrame:
 
 def read_series_csv(path: Path, info: SeriesInfo) -> pl.DataFrame:
     """Read and validate one series file of the store; errors name file and line."""
+    frame = _read_values(path, info)
+    return SeriesFrame.validate(frame).select(pl.lit(info.id).alias("series"), pl.all())
+
+
+def _read_values(path: Path, info: SeriesInfo) -> pl.DataFrame:
+    """One series file, checked row by row (:func:`_check_rows`), typed, not yet validated."""
     where = str(path)
     try:
         raw = pl.read_csv(path, infer_schema=False)
@@ -73,14 +79,12 @@ def read_series_csv(path: Path, info: SeriesInfo) -> pl.DataFrame:
     problems = _check_rows(where, raw, info)
     if problems:
         raise CatalogError(problems=problems)
-    frame = raw.select(
+    return raw.select(
         pl.col("period"),
         pl.col("value").cast(pl.Float64),
         pl.col("status"),
         pl.col("published").str.to_date("%Y-%m-%d"),
     )
-    frame = SeriesFrame.validate(frame)
-    return frame.select(pl.lit(info.id).alias("series"), pl.all())
 
 
 def _check_columns(where: str, raw: pl.DataFrame) -> list[Problem]:
@@ -99,61 +103,49 @@ def _check_columns(where: str, raw: pl.DataFrame) -> list[Problem]:
 
 
 def _check_rows(where: str, raw: pl.DataFrame, info: SeriesInfo) -> list[Problem]:
-    """Row-level checks with line numbers (header is line 1)."""
-    problems: list[Problem] = []
+    """Row-level checks with line numbers (header is line 1).
+
+    All rules are evaluated in one pass; rows are listed only for a rule that fails.
+    """
     pattern = MONTH_RE if info.frequency == "monthly" else QUARTER_RE
+    value = pl.col("value").cast(pl.Float64, strict=False)
+    published = pl.col("published").str.to_date("%Y-%m-%d", strict=False)
+    rules = {
+        "period": ~pl.col("period").str.contains(pattern).fill_null(False),
+        "value": value.is_null() | (value <= 0),
+        "status": ~pl.col("status").is_in(STATUSES).fill_null(False),
+        "published": pl.col("published").is_not_null() & published.is_null(),
+        "twice": pl.struct("period", "published").is_duplicated(),
+    }
     checked = raw.with_row_index("line", offset=2).with_columns(
-        pl.col("value").cast(pl.Float64, strict=False).alias("_v"),
-        pl.col("published").str.to_date("%Y-%m-%d", strict=False).alias("_p"),
+        rule.alias(f"_{name}") for name, rule in rules.items()
     )
-    bad = checked.filter(~pl.col("period").str.contains(pattern).fill_null(False))
-    for row in bad.head(20).iter_rows(named=True):
-        problems.append(
-            Problem(
-                where,
-                "period",
-                f"expected a {info.frequency} period, got {row['period']!r}",
-                row["line"],
-            )
-        )
-    bad = checked.filter(pl.col("_v").is_null() | (pl.col("_v") <= 0))
-    for row in bad.head(20).iter_rows(named=True):
-        problems.append(
-            Problem(
-                where, "value", f"expected a positive number, got {row['value']!r}", row["line"]
-            )
-        )
-    bad = checked.filter(~pl.col("status").is_in(STATUSES).fill_null(False))
-    for row in bad.head(20).iter_rows(named=True):
-        problems.append(
-            Problem(
-                where,
-                "status",
-                f"expected one of {', '.join(STATUSES)}, got {row['status']!r}",
-                row["line"],
-            )
-        )
-    bad = checked.filter(pl.col("published").is_not_null() & pl.col("_p").is_null())
-    for row in bad.head(20).iter_rows(named=True):
-        problems.append(
-            Problem(
-                where,
-                "published",
-                f"expected an ISO date YYYY-MM-DD, got {row['published']!r}",
-                row["line"],
-            )
-        )
-    dup = checked.filter(pl.struct("period", "published").is_duplicated())
-    for row in dup.head(20).iter_rows(named=True):
-        problems.append(
-            Problem(
-                where,
-                "period",
-                f"period {row['period']} appears twice with the same publication date",
-                row["line"],
-            )
-        )
+    failing = checked.select(pl.col(f"_{name}").any() for name in rules).row(0)
+    problems: list[Problem] = []
+    for name, fails in zip(rules, failing, strict=True):
+        if fails:
+            rows = checked.filter(pl.col(f"_{name}")).head(20).iter_rows(named=True)
+            problems += [_row_problem(where, name, row, info) for row in rows]
     return problems
+
+
+def _row_problem(where: str, rule: str, row: dict, info: SeriesInfo) -> Problem:
+    line = row["line"]
+    if rule == "period":
+        return Problem(
+            where, "period", f"expected a {info.frequency} period, got {row['period']!r}", line
+        )
+    if rule == "value":
+        return Problem(where, "value", f"expected a positive number, got {row['value']!r}", line)
+    if rule == "status":
+        allowed = ", ".join(STATUSES)
+        return Problem(where, "status", f"expected one of {allowed}, got {row['status']!r}", line)
+    if rule == "published":
+        return Problem(
+            where, "published", f"expected an ISO date YYYY-MM-DD, got {row['published']!r}", line
+        )
+    message = f"period {row['period']} appears twice with the same publication date"
+    return Problem(where, "period", message, line)
 
 
 @dataclass
@@ -339,7 +331,16 @@ class IndexStore:
 
 
 def load_store(root: Path, catalog_name: str = "catalog.toml") -> IndexStore:
-    """Load ``root/catalog.toml`` and every available series; problems reported together."""
+    """Load ``root/catalog.toml`` and every available series; problems reported together.
+
+    Notes
+    -----
+    Each file is checked row by row (:func:`_check_rows`, messages with file and
+    line). Rows that pass those checks also pass :class:`SeriesFrame` unless a
+    value is NaN (the one case the schema refuses and the row checks do not), so
+    the schema validation, whose first call costs more than reading the whole
+    store, runs only on a file with a NaN value, giving the same message.
+    """
     root = Path(root)
     catalog = load_catalog(root / catalog_name)
     frames: list[pl.DataFrame] = []
@@ -348,10 +349,13 @@ def load_store(root: Path, catalog_name: str = "catalog.toml") -> IndexStore:
         if info.file is None:
             continue
         try:
-            frames.append(read_series_csv(root / info.file, info))
+            frame = _read_values(root / info.file, info)
+            if frame["value"].is_nan().any():
+                frame = SeriesFrame.validate(frame)
+            frames.append(frame.select(pl.lit(info.id).alias("series"), pl.all()))
         except CatalogError as exc:
             problems.extend(exc.problems)
-        except pa.errors.SchemaError as exc:  # pragma: no cover - _check_rows catches these first
+        except pa.errors.SchemaError as exc:
             problems.append(Problem(str(root / info.file), "", str(exc)))
     if problems:
         raise CatalogError(problems=problems)
