@@ -119,6 +119,11 @@ def revision_months(
     start month itself is a date: a revision when it falls on the schedule,
     otherwise (``stubs``) the start of a stub period in which the base prices
     apply (K = 1) until the first revision.
+
+    The months are generated on the schedule only (a range with a step of 1, 3
+    or 12 from the first scheduled month on or after the window's start), the
+    stub month put in front: the same dates, in the same order, as keeping the
+    months of ``[first, last]`` that ``on_schedule`` accepts.
     """
     lo = pl.max_horizontal(pl.col("start_month"), pl.lit(first))
     hi = pl.min_horizontal(pl.col("end_month").fill_null(last), pl.lit(last))
@@ -126,10 +131,18 @@ def revision_months(
         "contract", "frequency", "rev_month", "start_month", lo.alias("lo"), hi.alias("hi")
     )
     frame = frame.filter(pl.col("lo") <= pl.col("hi"))
-    months = frame.with_columns(pl.int_ranges("lo", pl.col("hi") + 1).alias("at")).explode("at")
-    keep = on_schedule(pl.col("at"))
+    freq = pl.col("frequency")
+    step = pl.when(freq == "monthly").then(1).when(freq == "quarterly").then(3).otherwise(12)
+    # (rev_month - 1 - lo) mod step, kept non-negative (12 is a multiple of every step)
+    ahead = (pl.col("rev_month") - 1 - pl.col("lo") % 12 + 12) % step
+    start = pl.col("lo") + pl.when(freq == "monthly").then(0).otherwise(ahead)
+    months = pl.int_ranges(start, pl.col("hi") + 1, step, dtype=pl.Int64)
     if stubs:
-        keep = keep | (pl.col("at") == pl.col("start_month"))
-    return months.filter(keep & pl.col("at").is_not_null()).select(
-        "contract", pl.col("at").cast(pl.Int64)
+        stub = (pl.col("start_month") == pl.col("lo")) & ~on_schedule(pl.col("lo"))
+        months = pl.when(stub).then(pl.concat_list(pl.col("lo"), months)).otherwise(months)
+    return (
+        frame.select("contract", months.alias("at"))
+        .explode("at")
+        .filter(pl.col("at").is_not_null())
+        .select("contract", pl.col("at").cast(pl.Int64))
     )

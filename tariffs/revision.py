@@ -199,10 +199,12 @@ def compute(
         .join(cids, on="contract", how="left", maintain_order="left")
     )
     dense = dense_months(values)
-    idx = _with_base(_index_rows(formulas, comps, params, sids), dense, series)
+    idx = _with_base(_index_rows(formulas, comps, params, sids), dense, series, sids)
     dated = _dated(params, dates)
     dates_i = dated.filter(~pl.col("stub")).select("cid", "at")
-    big, windows = _current(idx, dates_i, dense, series, sids, store, values, as_of)
+    big, windows = _current(
+        idx, dates_i.sort("cid", "at"), dense, series, sids, store, values, as_of
+    )
     names = comps.select("tid", "term", "comp", "base_period")
     pipe = Pipeline(big, idx, windows, names, cids)
     terms = _coefficients(comps, params, dated, pipe)
@@ -228,25 +230,50 @@ def _series_numbers(series: pl.DataFrame, indices: pl.DataFrame) -> pl.DataFrame
 
 def _index_rows(formulas: Formulas, comps, params, sids) -> pl.DataFrame:
     """One row per formula index (iid), with its rule and base window."""
-    by_cid = ("rule", "lag", "window")
+    rules = params.select(
+        "lag", "window", (pl.col("rule") == "mean").alias("_mean"),
+        (pl.col("rule") == "latest-published").alias("is_latest"),
+    )  # fmt: skip
     return (
-        formulas.indices.join(comps.select("contract", "term", "comp", "tid", "cid", "base_month", "base_span"),
-                              on=["contract", "term", "comp"], maintain_order="left")
-        .with_columns(_gather(params[c], "cid") for c in by_cid)
+        _component_numbers(formulas.indices, comps)
+        .join(comps.select("tid", "cid", "base_month", "base_span"), on="tid", how="left", maintain_order="left")
+        .with_columns(_gather(rules[c], "cid") for c in rules.columns)
         .join(sids, on="series", how="left", maintain_order="left")
         .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("blast"))
         .with_columns(
-            pl.when(pl.col("rule") == "mean").then(pl.col("blast") - pl.col("window") + 1)
+            pl.when(pl.col("_mean")).then(pl.col("blast") - pl.col("window") + 1)
             .otherwise(pl.col("base_month")).alias("bfirst"),
-            (pl.col("rule") == "latest-published").alias("is_latest"),
         )
+        .pipe(lambda f: f if f["tid"].is_sorted() else f.sort("tid", maintain_order=True))
         .with_row_index("iid").with_columns(pl.col("iid").cast(pl.Int64))
         .select("iid", "tid", "cid", "contract", "series", "sid", "index_order", "weight", "base_value",
                 "base_value_decimals", "is_latest", "lag", "window", "bfirst", "blast")
     )  # fmt: skip
 
 
-def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+def _component_numbers(indices: pl.DataFrame, comps: pl.DataFrame) -> pl.DataFrame:
+    """``indices`` + ``tid``, the row number of their component in ``comps``.
+
+    Notes
+    -----
+    Consecutive index rows of one component form a run (string comparisons with
+    the previous row, no hashing); only the runs' keys are joined with the
+    components, or none when the runs are the components, in order (the usual
+    frames, every component with an index).
+    """
+    keys = ["contract", "term", "comp"]
+    new = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
+    flags = indices.select(new.alias("_new"))["_new"]
+    runs = indices.select(keys).filter(flags)
+    run = flags.cast(pl.Int64).cum_sum() - 1
+    if runs.equals(comps.select(keys)):
+        return indices.with_columns(run.alias("tid"))
+    numbers = runs.join(comps.select(*keys, "tid"), on=keys, how="left", maintain_order="left")
+    return indices.with_columns(numbers["tid"].gather(run)).filter(pl.col("tid").is_not_null())
+
+
+def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame,
+               sids: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
     """The base value used (I0) of each formula index, its source, and the flags it raises.
 
     Notes
@@ -258,40 +285,56 @@ def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame) -> 
     ``chained-series``; otherwise a different published value gives
     ``base-value-differs``. ``wb`` = weight / I0.
     """
-    wkey = _window_key(pl.col("sid"), pl.col("bfirst"), pl.col("blast"))
-    wanted = idx.select("series", pl.col("bfirst").alias("first"), pl.col("blast").alias("last"),
-                        "sid").unique()  # fmt: skip
-    base = pick_windows(wanted.drop("sid"), dense, series).join(
-        wanted, on=["series", "first", "last"], maintain_order="left"
+    idx = idx.with_columns(
+        _window_key(pl.col("sid"), pl.col("bfirst"), pl.col("blast")).alias("_wkey")
+    )
+    wanted = _windows_of(idx["_wkey"].unique().to_frame(), sids)
+    base = pick_windows(wanted.select(WINDOW), dense, series).join(
+        wanted, on=WINDOW, maintain_order="left"
     ).select(
-        _window_key(pl.col("sid"), pl.col("first"), pl.col("last")).alias("_wkey"),
+        "_wkey",
         pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
         pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
         pl.col("link_coefficient").alias("base_link_coefficient"),
     )  # fmt: skip
-    idx = idx.with_columns(wkey.alias("_wkey")).join(base, on="_wkey", how="left",
-                                                     maintain_order="left").drop("_wkey")  # fmt: skip
+    idx = idx.join(base, on="_wkey", how="left", maintain_order="left").drop("_wkey")
     scale = pl.lit(10.0).pow(pl.col("base_value_decimals"))
-    given = pl.col("base_value").is_not_null()
     link = pl.col("base_link_coefficient")
     same = lambda a, b: ((a * scale).round(0) == (b * scale).round(0)).fill_null(False)  # noqa: E731
-    old_base = given & pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
-                                                                       pl.col("base_value"))  # fmt: skip
-    differs = given & pl.col("series_base_value").is_not_null() & ~old_base & ~same(
+    old_base = pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
+                                                              pl.col("base_value"))  # fmt: skip
+    differs = pl.col("series_base_value").is_not_null() & ~pl.col("_old") & ~same(
         pl.col("series_base_value"), pl.col("base_value"))  # fmt: skip
-    used = pl.when(old_base).then(pl.col("base_value") / link).otherwise(
-        pl.coalesce("base_value", "series_base_value"))  # fmt: skip
+    used = pl.when(pl.col("_old")).then(pl.col("base_value") / link).otherwise(pl.col("base_value"))
+    # the flags and the conversion concern the indices whose contract writes I0 only
+    rows = idx["base_value"].is_not_null().arg_true()
+    given = (
+        idx[rows]
+        .with_columns(old_base.alias("_old"))
+        .select("_old", differs.alias("_differs"), used.alias("_used"))
+    )
+    old = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_old"])
+    differs = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_differs"])
+    given_bv = pl.col("base_value").is_not_null()
     return idx.with_columns(
-        used.alias("base_used"),
-        pl.when(given).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
+        idx["series_base_value"].scatter(rows, given["_used"]).alias("base_used"),
+        pl.when(given_bv).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
         differs.alias("base_differs"),
-        (old_base | (~given & pl.col("base_chained").fill_null(False))).alias("base_any_chained"),
+        (old | (~given_bv & pl.col("base_chained").fill_null(False))).alias("base_any_chained"),
     ).with_columns((pl.col("weight") / pl.col("base_used")).alias("wb"))
 
 
 def _gather(column: pl.Series, row: str) -> pl.Expr:
     """``column`` at the row numbers held in column ``row`` (a gather, no hash join)."""
     return pl.lit(column).gather(pl.col(row)).alias(column.name)
+
+
+def _windows_of(keys: pl.DataFrame, sids: pl.DataFrame) -> pl.DataFrame:
+    """``_wkey`` (:func:`_window_key`) -> + sid, series, first, last."""
+    sid, last = unpack(pl.col("_wkey"))
+    sid, first = unpack(sid)
+    keys = keys.with_columns(sid.alias("sid"), first.alias("first"), last.alias("last"))
+    return keys.with_columns(_gather(sids["series"], "sid"))
 
 
 def _window_key(sid: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
@@ -309,18 +352,14 @@ def _current(
     cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
     last = pl.col("at") - pl.col("lag")
     wanted = (
-        idx.lazy().filter(~pl.col("is_latest")).select("iid", "tid", "cid", "sid", "lag", "window", "wb")
-        .join(dates_i.lazy(), on="cid", maintain_order="left")
+        dates_i.lazy().join(idx.lazy().filter(~pl.col("is_latest")).select("iid", "tid", "cid", "sid", "lag", "window", "wb"),
+                            on="cid", maintain_order="left_right")
         .select("iid", "tid", "at", "wb", _window_key(pl.col("sid"), last - pl.col("window") + 1, last).alias("wkey"))
         .collect()
     )  # fmt: skip
-    keys = wanted.select(pl.col("wkey").unique())
-    sid, last_m = unpack(pl.col("wkey"))
-    sid, first_m = unpack(sid)
-    keys = keys.with_columns(sid.alias("sid"), first_m.alias("first"), last_m.alias("last"))
-    keys = keys.with_columns(_gather(sids["series"], "sid"))
+    keys = _windows_of(wanted.select(pl.col("wkey").unique().alias("_wkey")), sids)
     windows = pick_windows(keys.select(WINDOW), dense, series)
-    windows = windows.join(keys, on=WINDOW, maintain_order="left")
+    windows = windows.join(keys.rename({"_wkey": "wkey"}), on=WINDOW, maintain_order="left")
     # a series the catalog does not know has no window: its value is missing
     windows = windows.filter(pl.col("sid") < series.height).with_row_index("wid")
     windows = windows.with_columns(
@@ -332,7 +371,8 @@ def _current(
     windows = windows.drop("wkey")
     latest = idx.filter(pl.col("is_latest"))
     if latest.height:
-        rows = latest.select("iid", "tid", "cid", "series", "wb").join(dates_i, on="cid")
+        rows = dates_i.join(latest.select("iid", "tid", "cid", "series", "wb"), on="cid",
+                            maintain_order="left_right")  # fmt: skip
         picked = pick_latest(rows, store, values, series, as_of).join(
             series.select("series", "sid"), on="series"
         )
@@ -373,16 +413,24 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
     row number.
     """
     term_value = pl.col("wb") * pl.col("value")
-    per = pipe.big.group_by(pack(pl.col("tid"), pl.col("at")).alias("_key")).agg(
-        term_value.sum().alias("indexed"),
-        term_value.null_count().alias("missing"),
-        pl.col("prov").any().alias("provisional"),
-        pl.col("chained").any().alias("chained_now"),
-    )
+    flag = lambda c, bit: pl.col(c).fill_null(False).cast(pl.Int64) * 2**bit  # noqa: E731
+    counts = term_value.is_null().cast(pl.Int64) + flag("prov", 21) + flag("chained", 42)
+    key = pack(pl.col("tid"), pl.col("at"))
+    # ``big`` holds each (tid, at) group in consecutive rows (see _current): a sorted group id
+    per = (
+        pipe.big.lazy()
+        .select(key.rle_id().set_sorted().alias("_g"), key.alias("_key"), term_value.alias("_v"),
+                counts.alias("_n"))
+        .group_by("_g", maintain_order=True)
+        .agg(pl.col("_key").first(), pl.col("_v").sum().alias("indexed"), pl.col("_n").sum())
+        .collect()
+    )  # fmt: skip
     tid, at = unpack(pl.col("_key"))
     per = per.select(
-        tid.alias("tid"), at.alias("at"), pl.exclude("_key"), pl.lit(False).alias("stub")
-    )
+        tid.alias("tid"), at.alias("at"), "indexed",
+        (pl.col("_n") % 2**21).alias("missing"), (pl.col("_n") // 2**21 % 2**21 > 0).alias("provisional"),
+        (pl.col("_n") // 2**42 > 0).alias("chained_now"), pl.lit(False).alias("stub"),
+    )  # fmt: skip
     with_index = pl.col("tid").is_in(pipe.idx["tid"].unique().implode())
     indexed = comps.select(with_index.alias("_i")).to_series()
     base_flags = comps.select("tid").join(
@@ -402,8 +450,22 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
         .sort("_trid", "at", "_comp_order")
         .drop("_trid", "_comp_order")
     )
-    comp_cols = [c for c in comps.columns if c not in ("tid",)]
-    param_cols = [c for c in params.columns if c not in ("contract", "cid")]
+    comp_cols = [
+        "cid",
+        "contract",
+        "term",
+        "term_order",
+        "comp",
+        "comp_order",
+        "is_mix",
+        "share",
+        "base_price",
+        "fixed",
+        "base_period",
+        "unit",
+        "energy_basis",
+    ]
+    param_cols = ["kdec", "pdec", "rounding", "cap", "floor", "safeguard"]  # fmt: skip
     terms = keys.with_columns(_gather(comps[c], "tid") for c in comp_cols).with_columns(
         *(_gather(params[c], "cid") for c in param_cols),
         *(_gather(base_flags[c], "tid") for c in ("base_differs", "base_any_chained")),
@@ -428,27 +490,22 @@ def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
     rule = pl.col("rounding")
     kdecs = terms["kdec"].drop_nulls().unique().to_list()
     pdecs = terms["pdec"].drop_nulls().unique().to_list()
+    rules = terms["rounding"].unique().to_list()
     terms = terms.with_columns(
-        round_expr(pl.col("k_clamped"), pl.col("kdec"), rule, kdecs).alias("coefficient")
+        round_expr(pl.col("k_clamped"), pl.col("kdec"), rule, kdecs, rules).alias("coefficient")
     )
     product = pl.col("base_price") * pl.col("coefficient")
     terms = terms.with_columns(
-        round_expr(product, pl.col("pdec"), rule, pdecs).alias("price"),
-        (ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule) | ambiguous_expr(product, pl.col("pdec"), rule))
-        .fill_null(False).alias("ambiguous"),
+        round_expr(product, pl.col("pdec"), rule, pdecs, rules).alias("price"),
+        (ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule, rules)
+         | ambiguous_expr(product, pl.col("pdec"), rule, rules)).fill_null(False).alias("ambiguous"),
     )  # fmt: skip
-    hard = terms.filter(pl.col("ambiguous"))
-    if hard.height == 0:
+    rows = terms["ambiguous"].arg_true()
+    if rows.len() == 0:
         return terms
-    exact = _exact(hard, pipe.trace(hard.select(TKEY))).rename({"coefficient": "_k", "price": "_p"})
-    return (
-        terms.join(exact, on=TKEY, how="left", maintain_order="left")
-        .with_columns(
-            pl.coalesce("_k", "coefficient").alias("coefficient"),
-            pl.coalesce("_p", "price").alias("price"),
-        )
-        .drop("_k", "_p")
-    )
+    hard = terms[rows]
+    exact = _exact(hard, pipe.trace(hard.select(TKEY)))  # in the order of ``hard``
+    return terms.with_columns(terms[c].scatter(rows, exact[c]) for c in ("coefficient", "price"))
 
 
 def _exact(hard: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:

@@ -55,23 +55,31 @@ def to_decimal(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
 
-def round_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr, present=range(11)) -> pl.Expr:
+def round_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr, present=range(11),
+               rules=None) -> pl.Expr:  # fmt: skip
     """Float rounding of ``value`` to ``decimals`` by ``rule`` (columns), null decimals = unrounded.
 
-    ``present``: the decimal counts that occur in the frame (fewer branches, faster).
+    ``present``: the decimal counts that occur in the frame; ``rules``: the rule
+    names that occur (None: any). Fewer branches, faster; the same result.
     """
     scale = pl.lit(10.0).pow(decimals.cast(pl.Float64))
     scaled = value * scale
-    half_up = (scaled.abs() + 0.5).floor() * scaled.sign()
     floor_half = (scaled + 0.5).floor()
     is_tie = ((scaled + 0.5) - floor_half).abs() < EPS
-    half_even = pl.when(is_tie & (floor_half % 2 != 0)).then(floor_half - 1).otherwise(floor_half)
-    rounded = (
-        pl.when(rule == "half-up").then(half_up)
-        .when(rule == "half-even").then(half_even)
-        .when(rule == "up").then(pl.when(scaled >= 0).then(scaled.ceil()).otherwise(scaled.floor()))
-        .otherwise(scaled.abs().floor() * scaled.sign())
-    )  # fmt: skip
+    branches = {
+        "half-up": (scaled.abs() + 0.5).floor() * scaled.sign(),
+        "half-even": pl.when(is_tie & (floor_half % 2 != 0)).then(floor_half - 1).otherwise(floor_half),
+        "up": pl.when(scaled >= 0).then(scaled.ceil()).otherwise(scaled.floor()),
+    }  # fmt: skip
+    rounded = scaled.abs().floor() * scaled.sign()  # down, and any other rule
+    named = [r for r in branches if rules is None or r in rules]
+    if rules is not None and len(set(rules)) == 1 and named:
+        rounded = branches[named[0]]
+    elif named:
+        chain = pl.when(rule == named[0]).then(branches[named[0]])
+        for r in named[1:]:
+            chain = chain.when(rule == r).then(branches[r])
+        rounded = chain.otherwise(rounded)
     return snap(
         pl.when(decimals.is_null()).then(value).otherwise(rounded / scale), decimals, present
     )
@@ -85,14 +93,18 @@ def snap(value: pl.Expr, decimals: pl.Expr, present=range(11)) -> pl.Expr:
     return out.otherwise(value)
 
 
-def ambiguous_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr) -> pl.Expr:
-    """True where float error could change the rounded result (near a boundary)."""
+def ambiguous_expr(value: pl.Expr, decimals: pl.Expr, rule: pl.Expr, rules=None) -> pl.Expr:
+    """True where float error could change the rounded result (near a boundary).
+
+    ``rules``: the rule names that occur (None: any).
+    """
     scaled = value.abs() * pl.lit(10.0).pow(decimals.cast(pl.Float64))
     frac = scaled - scaled.floor()
     near_half = (frac - 0.5).abs() < EPS
     near_integer = (frac < EPS) | (frac > 1 - EPS)
-    return (
-        pl.when(decimals.is_null()).then(False)
-        .when(rule.is_in(["half-up", "half-even"])).then(near_half)
-        .otherwise(near_integer)
-    )  # fmt: skip
+    halves = ["half-up", "half-even"]
+    if rules is None or (set(rules) & set(halves) and set(rules) - set(halves)):
+        near = pl.when(rule.is_in(halves)).then(near_half).otherwise(near_integer)
+    else:
+        near = near_half if set(rules) & set(halves) else near_integer
+    return pl.when(decimals.is_null()).then(False).otherwise(near)
