@@ -79,3 +79,38 @@ def test_a_line_of_the_stub_period_is_checked_at_the_base_price(tmp_path):
     result = CliRunner().invoke(main, ["audit", str(path), *args])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["findings"] == []
+
+
+def test_keys_with_blanks_read_alike_from_csv_and_parquet(tmp_path):
+    """Blanks around a contract, term, period, invoice or line are ignored; a key made of
+    blanks is missing; a copy that differs only by blanks is a duplicate: in CSV and Parquet."""
+    import polars as pl
+
+    rows = [
+        ("F1", "1", "network", "R1", "2008-09", 100.0, 20.51, 2051.0),
+        (" F1 ", "1 ", " network ", " R1", " 2008-09 ", 100.0, 20.51, 2051.0),
+        ("F1", "2", "   ", "R1", "2008-09", 100.0, 20.51, 2051.0),
+        ("F1", "3", "network", "  ", "2008-09", 100.0, 20.51, 2051.0),
+        ("F1", "4", " network", "R1 ", "2008-10 ", 100.0, 20.61, 2061.0),
+        ("F1", "5", " nowhere ", "R1", "2008-09", 100.0, 20.51, 2051.0),
+    ]
+    names = ["invoice", "line", "contract", "term", "period", "quantity", "unit_price",
+             "amount_excl_vat"]  # fmt: skip
+    frame = pl.DataFrame(rows, schema=names, orient="row")
+    frame.write_csv(tmp_path / "inv.csv")
+    frame.write_parquet(tmp_path / "inv.parquet")
+    found = {}
+    for name in ("inv.csv", "inv.parquet"):
+        result, data = audit(tmp_path / name)
+        assert result.exit_code == 1, result.output
+        found[name] = [
+            (f["line"], f["code"], f["contract"], f["message"]) for f in data["findings"]
+        ]
+    assert found["inv.csv"] == found["inv.parquet"]
+    by_row = {row: (code, contract, message) for row, code, contract, message in found["inv.csv"]}
+    assert by_row[3] == ("duplicate-line", "network", "same line as line 2; billed twice")
+    assert by_row[4][0] == "invalid-line" and by_row[4][2] == "contract: missing value"
+    assert by_row[5][0] == "invalid-line" and by_row[5][2] == "term: missing value"
+    assert by_row[6][0] == "unit-price-mismatch" and by_row[6][1] == "network"
+    assert by_row[7][:2] == ("unknown-contract", "nowhere")
+    assert 2 not in by_row

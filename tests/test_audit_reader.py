@@ -82,14 +82,16 @@ def test_missing_required_columns_reported_together(tmp_path):
             st.from_regex(r"\A[0-9]{4}-[0-9]{2}\Z"),
             st.from_regex(r"\A[0-9 ]{0,5}-?[0-9]{0,3}\Z"),
             st.text(max_size=8),
+            st.from_regex(r"\A\s{0,2}[0-9]{4}-[0-9]{2}\s{0,2}\Z"),
         ),
         max_size=30,
     )
 )
 def test_month_number_equals_the_period_pattern(texts):
-    """The Enum fast path reads exactly what the pattern ``YYYY-MM`` reads, null otherwise."""
+    """The Enum fast path reads exactly what the pattern ``YYYY-MM`` reads on the stripped text,
+    null otherwise."""
     periods = pl.Series("period", texts, dtype=pl.String)
-    parts = periods.str.extract_groups(PERIOD)
+    parts = periods.str.strip_chars().str.extract_groups(PERIOD)
     expected = (
         parts.struct.field("1").cast(pl.Int64) * 12 + parts.struct.field("2").cast(pl.Int64) - 1
     )
@@ -101,5 +103,5 @@ def test_month_number_of_every_year_range():
         ["0999-12", "1000-01", "2026-11", "2999-12", "3000-01", "2026-13", " 2026-01"]
     )
     assert month_number(periods).to_list() == [
-        999 * 12 + 11, 1000 * 12, 2026 * 12 + 10, 2999 * 12 + 11, 3000 * 12, None, None,
+        999 * 12 + 11, 1000 * 12, 2026 * 12 + 10, 2999 * 12 + 11, 3000 * 12, None, 2026 * 12,
     ]  # fmt: skip

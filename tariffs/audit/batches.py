@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from tariffs.audit.invoices import Invoices
+from tariffs.audit.invoices import Invoices, strip_keys
 
 BATCH_ROWS = 1_000_000
 DUPLICATES = {"row": pl.UInt32, "first_row": pl.UInt32}
@@ -61,10 +61,12 @@ class Copies:
         self.seen = invoices.frame.select("row", *self.key).clear().collect()
 
     def in_slice(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """``row, first_row`` of the later copies among ``lines`` (the next slice, typed)."""
+        """``row, first_row`` of the later copies among ``lines`` (the next slice, typed; its text
+        keys as read or stripped)."""
         if self.count == 0:
             return pl.DataFrame(schema=DUPLICATES)
-        mine = lines.filter(pl.col("row").is_in(self.candidates)).select("row", *self.key)
+        mine = lines.filter(pl.col("row").is_in(self.candidates))
+        mine = strip_keys(mine.lazy()).select("row", *self.key).collect()
         self.seen = pl.concat([self.seen, mine])
         first = self.seen.select("row", pl.col("row").min().over(self.key).alias("first_row"))
         copies = first.filter(pl.col("row").is_in(mine["row"].implode()))

@@ -40,7 +40,7 @@ from tariffs.audit.batches import Copies, count, revision_at, typed_slices
 from tariffs.audit.due import KEYS, VAT_KEYS, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
-from tariffs.audit.invoices import Invoices
+from tariffs.audit.invoices import Invoices, key_problems, strip_keys
 from tariffs.audit.terms import Terms, terms_of
 from tariffs.periods import first_day
 from tariffs.picking import month_text
@@ -103,13 +103,14 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     lines = count(invoices)
     findings, notes = [], []
     for typed in typed_slices(invoices, lines):
-        prepared = _prepared(typed.lazy(), terms, copies.in_slice(typed).lazy(), cuts, dated)
+        later = copies.in_slice(typed)
+        prepared = _prepared(typed, terms, later, cuts, dated)
         # price ahead only when later slices hold at least half as many lines as this one
         more = 2 * (lines - typed.height) >= typed.height
         prepared = due.attach(prepared.collect(engine="in-memory"), more)
         ok = prepared.lazy().filter(pl.col("block").is_null())
         due.add_vat(ok.select(list(VAT_KEYS)).unique().collect(engine="in-memory"))
-        f, n = _check(invoices, prepared.lazy(), due, terms)
+        f, n = _check(invoices, prepared.lazy(), due, terms, later)
         findings.append(f)
         notes.append(n)
     findings = pl.concat(findings, how="diagonal_relaxed").sort("row")
@@ -123,12 +124,13 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
 
 
 def _check(
-    invoices: Invoices, lines: pl.LazyFrame, due: Due, terms: Terms
+    invoices: Invoices, lines: pl.LazyFrame, due: Due, terms: Terms, later: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch: its findings and the rows behind its notes (both small).
 
     Every per-line column and flag is computed in one lazy pass; only the lines
-    with a block or a flag are kept before any message is built.
+    with a block or a flag are kept (their text keys stripped, the first copy
+    of a duplicated line joined) before any message is built.
     """
     lines = _with_prices(lines, due)
     index_rows = _index_checks(invoices, lines, due)
@@ -141,9 +143,8 @@ def _check(
     else:
         lines = lines.with_columns(pl.lit(0, pl.Int64).alias("n_index_bad"))
     flagged = pl.col("block").is_not_null() | (pl.col("n_index_bad") > 0) | pl.any_horizontal(FLAGS)
-    lines = (
-        lines.filter(flagged).with_columns(terms.column("unit")).collect(engine="in-memory").lazy()
-    )
+    lines = strip_keys(lines.filter(flagged).with_columns(terms.column("unit")))
+    lines = lines.join(later.lazy(), on="row", how="left").collect(engine="in-memory").lazy()
     parts = [_blocked(lines), _index_findings(index_rows, lines), *_line_findings(lines)]
     findings, notes = pl.collect_all(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
@@ -153,32 +154,45 @@ def _check(
 
 
 def _prepared(
-    batch: pl.LazyFrame,
+    batch: pl.DataFrame,
     terms: Terms,
-    copies: pl.LazyFrame,
+    copies: pl.DataFrame,
     cuts: pl.Series,
     invoice_date: pl.Expr | None,
 ) -> pl.LazyFrame:
     """Lines with ``cid``, ``tid``, their term's columns, ``cut_no``, revision date ``at`` and
-    first blocking reason (``block``; ``first_row`` for a later copy of a line)."""
+    first blocking reason (``block``; ``copy`` for a later copy of a line)."""
     lines = (
-        batch.with_columns(terms.ids())
+        _blank_keys(terms.identify(batch))
+        .lazy()
         .with_columns(terms.column(c) for c in TERM_COLUMNS)
-        .join(copies, on="row", how="left")
         .with_columns(
+            pl.col("row").is_in(copies["row"].implode()).alias("copy"),
             revision_at(pl.col("month"), pl.col("step")),
             cut_number(pl.col("month"), invoice_date, cuts),
         )
     )
     block = (
         pl.when(pl.col("problem").is_not_null()).then(pl.lit("invalid-line"))
-        .when(pl.col("first_row").is_not_null()).then(pl.lit("duplicate-line"))
+        .when(pl.col("copy")).then(pl.lit("duplicate-line"))
         .when(pl.col("cid").is_null()).then(pl.lit("unknown-contract"))
         .when(pl.col("tid").is_null()).then(pl.lit("unknown-term"))
         .when((pl.col("month") < pl.col("start_month")) | (pl.col("month") > pl.col("end_month")))
         .then(pl.lit("period-outside-contract"))
     )  # fmt: skip
     return lines.with_columns(block.alias("block"))
+
+
+def _blank_keys(lines: pl.DataFrame) -> pl.DataFrame:
+    """``problem`` with the messages for a missing contract or term (see
+    :meth:`tariffs.audit.invoices.Invoices.lines`): a key null or made of blanks is found by
+    no look-up (``tid`` null), so only those lines are stripped and examined."""
+    where = lines["tid"].is_null().arg_true()
+    if where.len() == 0:
+        return lines
+    messages = pl.concat_str([*key_problems(), "problem"], separator="; ", ignore_nulls=True)
+    some = strip_keys(lines[where].lazy()).select(messages.replace("", None)).collect()
+    return lines.with_columns(lines["problem"].scatter(where, some.to_series()))
 
 
 def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:

@@ -42,6 +42,8 @@ NUMBERS = (
     "amount_incl_vat",
 )
 INDEX_PREFIXES = ("index:", "base_index:")
+#: the text columns that identify a line and its term
+KEYS = ("contract", "term", "period", "invoice", "line")
 
 #: quantity units -> (factor to MWh, energy basis written in the unit or None)
 QUANTITY_UNITS = {"mwh": 1.0, "kwh": 0.001, "gwh": 1000.0, "gj": 1 / 3.6}
@@ -57,6 +59,7 @@ class Invoices:
     index_columns: list[str] = field(default_factory=list)
     source: pl.LazyFrame | None = None  # the file as scanned, columns renamed, no row number
     numeric: frozenset[str] = frozenset()
+    loose: pl.LazyFrame | None = None  # :attr:`frame` with the text keys as read
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -66,10 +69,14 @@ class Invoices:
 
         The slice is taken in the scan itself (a Parquet file reads only those
         rows): slicing :attr:`frame` would read and number the whole file first.
+        The text keys (:data:`KEYS`) are as read, not stripped, and ``problem``
+        does not say a contract or term missing: the audit strips only the few
+        keys it cannot find as they are, and the lines it reports
+        (:func:`strip_keys`, :func:`key_problems`), not 10 M texts per column.
         """
         if self.source is None:
-            return self.frame.slice(offset, rows)
-        return _numbered(self.source.slice(offset, rows), self, 2 + offset)
+            return self.loose.slice(offset, rows)
+        return _numbered(self.source.slice(offset, rows), self, 2 + offset, strip=False)
 
 
 def read_invoices(path: Path) -> Invoices:
@@ -112,11 +119,15 @@ def read_invoices(path: Path) -> Invoices:
     numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
     invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric))
     invoices.frame = _numbered(raw, invoices, 2)
+    invoices.loose = _numbered(raw, invoices, 2, strip=False)
     return invoices
 
 
-def _numbered(raw: pl.LazyFrame, invoices: Invoices, first_line: int) -> pl.LazyFrame:
-    """``raw`` (lines from file line ``first_line`` on, as scanned) numbered and typed."""
+def _numbered(
+    raw: pl.LazyFrame, invoices: Invoices, first_line: int, strip: bool = True
+) -> pl.LazyFrame:
+    """``raw`` (lines from file line ``first_line`` on, as scanned) numbered and typed; ``strip``:
+    the text keys stripped (else as read, see :meth:`Invoices.lines`)."""
     schema = raw.collect_schema()
     text = [c for c in invoices.columns if c not in invoices.numeric and schema[c] != pl.String]
     numbered = raw.with_row_index("row", offset=first_line).with_columns(
@@ -130,7 +141,12 @@ def _numbered(raw: pl.LazyFrame, invoices: Invoices, first_line: int) -> pl.Lazy
             for c in invoices.columns
         )
         numbered = numbered.filter(~blank)
-    return _typed(numbered, invoices.columns, invoices.index_columns, invoices.numeric)
+    return _typed(numbered, invoices.columns, invoices.index_columns, invoices.numeric, strip)
+
+
+def strip_keys(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The text keys (:data:`KEYS`) of ``lines`` stripped of surrounding blanks."""
+    return lines.with_columns(pl.col(c).str.strip_chars() for c in KEYS)
 
 
 def _canonical(name: str) -> str:
@@ -196,9 +212,16 @@ def number(column: str) -> pl.Expr:
 
 
 def _typed(
-    raw: pl.LazyFrame, columns: list[str], index_columns: list[str], numeric: set[str] = frozenset()
+    raw: pl.LazyFrame,
+    columns: list[str],
+    index_columns: list[str],
+    numeric: set[str] = frozenset(),
+    strip: bool = True,
 ) -> pl.LazyFrame:
     """Typed columns plus ``month`` (month index) and ``problem`` (null when the row reads).
+
+    With ``strip`` false the text keys stay as read and ``problem`` leaves out
+    the messages of :func:`key_problems` (see :meth:`Invoices.lines`).
 
     A column of ``numeric`` is already numbers (a typed Parquet column): it is
     cast to Float64, never turned into text and re-parsed; its text ``_c`` is
@@ -207,10 +230,7 @@ def _typed(
     """
     absent = [c for c in OPTIONAL if c not in columns]
     raw = raw.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
-    text = [
-        pl.col(c).str.strip_chars().alias(c)
-        for c in ("contract", "term", "period", "invoice", "line")
-    ]
+    text = [pl.col(c).str.strip_chars().alias(c) for c in KEYS] if strip else []
     raw = raw.with_columns(
         *text,
         *[
@@ -237,7 +257,7 @@ def _typed(
             .otherwise(pl.col("vat_rate"))
             .alias("vat_rate")
         )
-    return frame.with_columns(_problem(index_columns).alias("problem")).drop(
+    return frame.with_columns(_problem(index_columns, strip).alias("problem")).drop(
         [f"_{c}" for c in NUMBERS + tuple(index_columns)]
     )
 
@@ -248,17 +268,19 @@ PERIOD = r"^(\d{4})-(0[1-9]|1[0-2])$"
 
 
 def month_number(period: pl.Series) -> pl.Series:
-    """Month index (year × 12 + month − 1) of stripped ``YYYY-MM`` texts; null if not one.
+    """Month index (year × 12 + month − 1) of ``YYYY-MM`` texts (blanks around them ignored);
+    null if not one.
 
     One ``Enum`` cast (a hash look-up per line); the texts it does not find
-    (another year range, or no month) are read by the pattern :data:`PERIOD`,
-    so the result is exactly the pattern's.
+    (another year range, blanks around, or no month) are stripped and read by
+    the pattern :data:`PERIOD`, so the result is exactly the pattern's on the
+    stripped text.
     """
     months = period.cast(MONTHS, strict=False).to_physical().cast(pl.Int64) + 1000 * 12
     lost = months.is_null() & period.is_not_null()
     if lost.any():
         where = lost.arg_true()
-        parts = period.gather(where).str.extract_groups(PERIOD)
+        parts = period.gather(where).str.strip_chars().str.extract_groups(PERIOD)
         year = parts.struct.field("1").cast(pl.Int64)
         month = parts.struct.field("2").cast(pl.Int64)
         months = months.scatter(where, year * 12 + month - 1)
@@ -287,6 +309,14 @@ def _units(absent: list[str]) -> list[pl.Expr]:
     ]
 
 
+def key_problems() -> list[pl.Expr]:
+    """The messages for a missing (null or blank) ``contract`` or ``term`` (stripped texts)."""
+    return [
+        pl.when(pl.col(c).is_null() | (pl.col(c) == "")).then(pl.lit(f"{c}: missing value"))
+        for c in ("contract", "term")
+    ]
+
+
 def _date(expr: pl.Expr) -> pl.Expr:
     text = expr.str.strip_chars()
     return pl.coalesce(
@@ -295,12 +325,10 @@ def _date(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _problem(index_columns: list[str]) -> pl.Expr:
-    """One message per unreadable value of the row, joined with ``; `` (null: row is readable)."""
-    checks = [
-        pl.when(pl.col(c).is_null() | (pl.col(c) == "")).then(pl.lit(f"{c}: missing value"))
-        for c in ("contract", "term")
-    ]
+def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
+    """One message per unreadable value of the row, joined with ``; `` (null: row is readable);
+    ``keys``: with the messages for a missing contract or term (:func:`key_problems`)."""
+    checks = key_problems() if keys else []
     checks.append(
         pl.when(pl.col("month").is_null()).then(
             pl.format("period: expected a month YYYY-MM, got '{}'", pl.col("period").fill_null(""))

@@ -54,6 +54,23 @@ class Terms:
         tid = pl.lit(self.dense).gather(cid * width + tno)
         return [cid.alias("cid"), tid.alias("tid")]
 
+    def identify(self, lines: pl.DataFrame) -> pl.DataFrame:
+        """``lines`` with ``cid`` and ``tid`` (as :meth:`ids`) of their ``contract`` and ``term``
+        texts as read; the few texts not found as read are stripped and looked up again."""
+        codes = []
+        for column, enum in (("contract", self.contracts), ("term", self.codes)):
+            text = lines[column]
+            code = text.cast(enum, strict=False).to_physical().cast(pl.UInt32)
+            lost = code.is_null() & text.is_not_null()
+            if lost.any():
+                where = lost.arg_true()
+                again = text.gather(where).str.strip_chars().cast(enum, strict=False)
+                code = code.scatter(where, again.to_physical().cast(pl.UInt32))
+            codes.append(code)
+        cid, tno = codes
+        tid = self.dense.gather(cid * len(self.codes.categories) + tno)
+        return lines.with_columns(cid.alias("cid"), tid.alias("tid"))
+
     def column(self, name: str) -> pl.Expr:
         """The term's ``name`` for each line (by ``tid``; null for an unknown term)."""
         return pl.lit(self.table[name]).gather(pl.col("tid")).alias(name)
