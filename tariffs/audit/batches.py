@@ -87,8 +87,7 @@ def typed_slices(invoices: Invoices, lines: int) -> Iterator[pl.DataFrame]:
     with ThreadPoolExecutor(1) as pool:
         pending = None
         for batch in slices(invoices, lines):
-            # in-memory: polars 2.1's streaming engine panics at random (docs/performance.md)
-            ahead = pool.submit(batch.collect, engine="in-memory")
+            ahead = pool.submit(_collected, batch)
             if pending is not None:
                 yield pending.result()
             pending = ahead
@@ -96,21 +95,36 @@ def typed_slices(invoices: Invoices, lines: int) -> Iterator[pl.DataFrame]:
             yield pending.result()
 
 
+def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
+    """A slice in memory, one chunk per column: an eager operation on a frame of many chunks
+    (one per Parquet row group read) first copies it into one, every time."""
+    # in-memory: polars 2.1's streaming engine panics at random (docs/performance.md)
+    return batch.collect(engine="in-memory").rechunk()
+
+
 def count(invoices: Invoices) -> int:
     """The number of lines (from the Parquet metadata; a quick count of a CSV's lines)."""
     return int(invoices.frame.select(pl.len()).collect().item())
 
 
-def revision_at(month: pl.Expr, step: pl.Expr | None = None) -> pl.Expr:
-    """The revision date in force in ``month`` (columns ``rev_month``, ``start_month``, and
-    ``frequency`` unless ``step``, the revision period in months, is given)."""
+def revision_at(
+    month: pl.Expr,
+    step: pl.Expr | None = None,
+    rev_month: pl.Expr | None = None,
+    start_month: pl.Expr | None = None,
+) -> pl.Expr:
+    """The revision date in force in ``month``; ``step`` (the revision period in months),
+    ``rev_month`` and ``start_month`` default to the columns ``frequency``, ``rev_month`` and
+    ``start_month``."""
     if step is None:
         step = (
             pl.when(pl.col("frequency") == "monthly").then(1)
             .when(pl.col("frequency") == "quarterly").then(3)
             .otherwise(12)
         )  # fmt: skip
-    at = month - (month - (pl.col("rev_month") - 1)) % step
-    start = pl.max_horizontal(pl.col("start_month"), 0)
+    rev_month = pl.col("rev_month") if rev_month is None else rev_month
+    start_month = pl.col("start_month") if start_month is None else start_month
+    at = month - (month - (rev_month - 1)) % step
+    start = pl.max_horizontal(start_month, 0)
     # before the first revision date: the stub period opened by the start month (base prices)
     return pl.when(at >= start).then(at).when(month >= start).then(start).alias("at")

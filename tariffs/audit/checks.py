@@ -37,7 +37,7 @@ from datetime import date
 import polars as pl
 
 from tariffs.audit.batches import Copies, count, revision_at, typed_slices
-from tariffs.audit.due import KEYS, VAT_KEYS, Due
+from tariffs.audit.due import KEYS, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices, key_problems, strip_keys
@@ -59,16 +59,14 @@ FINDING_SCHEMA = {
     "column": pl.String, "ref_period": pl.String,
 }  # fmt: skip
 HALF_CENT = 0.005 + 1e-6
-#: the term's columns every line needs (:mod:`tariffs.audit.terms`)
-TERM_COLUMNS = (
-    "start_month",
-    "end_month",
-    "step",
-    "rev_month",
-    "per_mwh",
-    "contract_basis",
-    "_vat_set",
-)
+#: the billed numbers the flags read
+NUMBERS_READ = ("quantity", "unit_price", "amount_excl_vat", "vat_rate", "amount_incl_vat",
+                "coefficient")  # fmt: skip
+#: the columns of the price due every line needs (gathered by its price row), and those only the
+#: flagged lines need
+LINE_PRICES = ("exp_price", "exp_coefficient", "exp_provisional", "kdec", "pdec")
+LATER_PRICES = ("current_price",)
+K_PRICES = ("exp_coefficient", "kdec")
 #: the per-line flags computed on every line; a line with none of them (and no block) has no finding
 FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "vat_amount_bad",
          "basis_bad", "exp_provisional")  # fmt: skip
@@ -104,13 +102,11 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     findings, notes = [], []
     for typed in typed_slices(invoices, lines):
         later = copies.in_slice(typed)
-        prepared = _prepared(typed, terms, later, cuts, dated)
+        prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
         # price ahead only when later slices hold at least half as many lines as this one
         more = 2 * (lines - typed.height) >= typed.height
-        prepared = due.attach(prepared.collect(engine="in-memory"), more)
-        ok = prepared.lazy().filter(pl.col("block").is_null())
-        due.add_vat(ok.select(list(VAT_KEYS)).unique().collect(engine="in-memory"))
-        f, n = _check(invoices, prepared.lazy(), due, terms, later)
+        prow = due.attach(prepared, more)
+        f, n = _check(invoices, prepared, prow, due, terms, later)
         findings.append(f)
         notes.append(n)
     findings = pl.concat(findings, how="diagonal_relaxed").sort("row")
@@ -124,33 +120,88 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
 
 
 def _check(
-    invoices: Invoices, lines: pl.LazyFrame, due: Due, terms: Terms, later: pl.DataFrame
+    invoices: Invoices,
+    lines: pl.DataFrame,
+    prow: pl.Series,
+    due: Due,
+    terms: Terms,
+    later: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch: its findings and the rows behind its notes (both small).
 
-    Every per-line column and flag is computed in one lazy pass; only the lines
-    with a block or a flag are kept (their text keys stripped, the first copy
-    of a duplicated line joined) before any message is built.
+    The flags are computed on a narrow frame (the columns they read, the price
+    due gathered by its row ``prow``); only the lines with a block or a flag
+    are then taken whole (their text keys stripped, the first copy of a
+    duplicated line joined) before any message is built.
     """
-    lines = _with_prices(lines, due)
-    index_rows = _index_checks(invoices, lines, due)
+    narrow = _with_prices(_narrow(invoices, lines, prow, due, terms), due)
+    index_rows = _index_checks(invoices, narrow, due)
     if invoices.index_columns:
         bad = index_rows.filter(pl.col("bad")).collect(engine="in-memory")
         index_rows = bad.lazy()
-        lines = lines.join(
+        narrow = narrow.join(
             bad.lazy().group_by("row").agg(pl.len().alias("n_index_bad")), on="row", how="left"
         ).with_columns(pl.col("n_index_bad").fill_null(0).cast(pl.Int64))
     else:
-        lines = lines.with_columns(pl.lit(0, pl.Int64).alias("n_index_bad"))
+        narrow = narrow.with_columns(pl.lit(0, pl.Int64).alias("n_index_bad"))
     flagged = pl.col("block").is_not_null() | (pl.col("n_index_bad") > 0) | pl.any_horizontal(FLAGS)
-    lines = strip_keys(lines.filter(flagged).with_columns(terms.column("unit")))
-    lines = lines.join(later.lazy(), on="row", how="left").collect(engine="in-memory").lazy()
-    parts = [_blocked(lines), _index_findings(index_rows, lines), *_line_findings(lines)]
+    narrow = narrow.filter(flagged).collect(engine="in-memory")
+    whole = lines[narrow["_pos"]].drop(narrow.columns, strict=False).hstack(narrow)
+    later_prices = [c for c in (*LATER_PRICES, *K_PRICES) if c not in narrow.columns or
+                    narrow[c].null_count() == narrow.height]  # fmt: skip
+    whole = whole.drop(later_prices, strict=False).hstack(
+        [due.prices[c].gather(whole["prow"]).alias(c) for c in later_prices]
+        + [due.vat["vat_why"].gather(whole["vrow"])]
+    )
+    flagged_lines = (
+        strip_keys(whole.lazy().with_columns(terms.column("unit")))
+        .join(later.lazy(), on="row", how="left")
+        .collect(engine="in-memory")
+        .lazy()
+    )
+    parts = [
+        _blocked(flagged_lines),
+        _index_findings(index_rows, flagged_lines),
+        *_line_findings(flagged_lines),
+    ]
     findings, notes = pl.collect_all(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
-         _note_rows(lines, due)], engine="in-memory",
+         _note_rows(flagged_lines, due)], engine="in-memory",
     )  # fmt: skip
     return findings, notes
+
+
+def _narrow(
+    invoices: Invoices, lines: pl.DataFrame, prow: pl.Series, due: Due, terms: Terms
+) -> pl.LazyFrame:
+    """The columns the flags read, with ``_pos`` (the line's position in ``lines``), the price
+    due of :data:`LINE_PRICES` gathered by ``prow`` and the VAT rate due by ``vrow``.
+
+    A column the file lacks reads null: the values due it would be compared with
+    are not gathered (``coefficient``: K due; energy basis: the contract's)."""
+    keep = ["row", "tid", "at", "cut_no", "month", "block", *NUMBERS_READ, "mwh_per_unit",
+            "billed_basis", *invoices.index_columns]  # fmt: skip
+    wanted = [c for c in LINE_PRICES if invoices.has("coefficient") or c not in K_PRICES]
+    price = [due.prices[c].gather(prow).alias(c) for c in wanted]
+    narrow = lines.select(*keep).hstack([prow.alias("prow"), *price])
+    narrow = narrow.with_columns(terms.column("per_mwh"), terms.column("_vat_set"))
+    vrow = due.vat_rows(narrow)
+    basis = [terms.column("contract_basis")] if _has_basis(invoices) else [
+        pl.lit(None, pl.String).alias("contract_basis")]  # fmt: skip
+    return (
+        narrow.hstack([vrow.alias("vrow"), due.vat["vat_due"].gather(vrow)])
+        .lazy()
+        .with_columns(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"),
+            *basis,
+            *[pl.lit(None, due.prices[c].dtype).alias(c) for c in LINE_PRICES if c not in wanted],
+        )
+    )
+
+
+def _has_basis(invoices: Invoices) -> bool:
+    """The file states an energy basis (``energy_basis`` or a unit like ``MWh_PCI``)."""
+    return invoices.has("energy_basis") or invoices.has("quantity_unit")
 
 
 def _prepared(
@@ -160,15 +211,15 @@ def _prepared(
     cuts: pl.Series,
     invoice_date: pl.Expr | None,
 ) -> pl.LazyFrame:
-    """Lines with ``cid``, ``tid``, their term's columns, ``cut_no``, revision date ``at`` and
-    first blocking reason (``block``; ``copy`` for a later copy of a line)."""
+    """Lines with ``cid``, ``tid``, ``cut_no``, revision date ``at`` and first blocking reason
+    (``block``; ``copy`` for a later copy of a line)."""
+    start, end = terms.column("start_month"), terms.column("end_month")
     lines = (
         _blank_keys(terms.identify(batch))
         .lazy()
-        .with_columns(terms.column(c) for c in TERM_COLUMNS)
         .with_columns(
             pl.col("row").is_in(copies["row"].implode()).alias("copy"),
-            revision_at(pl.col("month"), pl.col("step")),
+            revision_at(pl.col("month"), terms.column("step"), terms.column("rev_month"), start),
             cut_number(pl.col("month"), invoice_date, cuts),
         )
     )
@@ -177,7 +228,7 @@ def _prepared(
         .when(pl.col("copy")).then(pl.lit("duplicate-line"))
         .when(pl.col("cid").is_null()).then(pl.lit("unknown-contract"))
         .when(pl.col("tid").is_null()).then(pl.lit("unknown-term"))
-        .when((pl.col("month") < pl.col("start_month")) | (pl.col("month") > pl.col("end_month")))
+        .when((pl.col("month") < start) | (pl.col("month") > end))
         .then(pl.lit("period-outside-contract"))
     )  # fmt: skip
     return lines.with_columns(block.alias("block"))
@@ -196,8 +247,8 @@ def _blank_keys(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
-    """The VAT due joined on integers, and every per-line check column (:data:`FLAGS`); the
-    lines carry their price due already (:meth:`tariffs.audit.due.Due.attach`)."""
+    """Every per-line check column (:data:`FLAGS`) of the narrow lines, which carry their price
+    and VAT rate due already (:func:`_narrow`)."""
     q = (
         pl.when(pl.col("per_mwh").fill_null(False))
         .then(pl.col("quantity") * pl.col("mwh_per_unit"))
@@ -205,7 +256,6 @@ def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     )
     p_tol = pl.when(pl.col("pdec").is_not_null()).then(1e-7).otherwise(HALF_CENT)
     k_tol = pl.when(pl.col("kdec").is_not_null()).then(1e-9).otherwise(5e-5 + 1e-9)
-    lines = lines.join(due.vat.lazy(), on=list(VAT_KEYS), how="left", nulls_equal=True)
     missing = pl.col("block").is_null() & pl.col("exp_price").is_null()
     rate = pl.coalesce("vat_rate", "vat_due")
     return lines.with_columns(

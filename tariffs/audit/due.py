@@ -22,6 +22,8 @@ Notes
   :attr:`Due.prices` (null: not priced). When that table would exceed
   ``MAX_SLOTS`` (many cuts or a long span) the lines join on :func:`packed`
   keys instead; both give the same rows.
+- VAT: the same dense look-up (:class:`VatSlots`) by VAT rate set, month
+  and billed rate, the rate numbered by its place among the rates billed.
 - The engine's *messages* (missing values) summarise every key at once
   ("… (12 later revision dates affected too)"): when the engine ran more than
   once, or priced dates ahead, and reported any, :attr:`Due.problems` asks it
@@ -116,6 +118,52 @@ class Slots:
         return pl.when(inside).then(slot).alias("slot")
 
 
+@dataclass(frozen=True)
+class VatSlots:
+    """The dense look-up of VAT rows: ``rows[slot]`` is the row of (``_vat_set``, ``month``,
+    billed rate); the billed rate is numbered by its place among the rates seen (``rates``,
+    sorted; a line without a rate takes the last number)."""
+
+    first: int
+    months: int
+    sets: int
+    rates: pl.Series
+    rows: pl.Series
+
+    @classmethod
+    def of(cls, vat: pl.DataFrame) -> VatSlots | None:
+        """The table of ``vat`` (:data:`VAT_KEYS`), or None when it would be too large."""
+        if vat.height == 0 or vat["month"].null_count() or vat["_vat_set"].null_count():
+            return None
+        first, last = int(vat["month"].min()), int(vat["month"].max())
+        rates = vat["vat_rate"].drop_nulls().unique().sort()
+        sets = int(vat["_vat_set"].max()) + 1
+        size = sets * (last - first + 1) * (rates.len() + 1)
+        if size > MAX_SLOTS or int(vat["_vat_set"].min()) < 0:
+            return None
+        slots = cls(first, last - first + 1, sets, rates, pl.Series(dtype=pl.Int32))
+        where = vat.select(slots.slot())["slot"]
+        rows = pl.Series("vrow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
+        at = pl.int_range(vat.height, dtype=pl.Int32, eager=True)
+        return cls(slots.first, slots.months, sets, rates, rows.scatter(where, at))
+
+    def slot(self) -> pl.Expr:
+        """The slot of a line's ``_vat_set``, ``month`` and ``vat_rate`` (null: not in the table)."""
+        rate, known = pl.col("vat_rate"), pl.lit(self.rates)
+        n = self.rates.len()
+        if n:
+            place = known.search_sorted(rate).cast(pl.Int64)
+            found = (place < n) & (known.gather(place.clip(0, n - 1)) == rate)
+            code = pl.when(rate.is_null()).then(n).when(found).then(place)
+        else:
+            code = pl.when(rate.is_null()).then(0)
+        month = pl.col("month") - self.first
+        vat_set = pl.col("_vat_set").cast(pl.Int64)
+        inside = (month >= 0) & (month < self.months) & (vat_set >= 0) & (vat_set < self.sets)
+        slot = (vat_set * self.months + month) * (n + 1) + code
+        return pl.when(inside).then(slot).alias("slot")
+
+
 @dataclass
 class Due:
     """Prices (``prices``), index values (``trace``, ``provisional``) and VAT (``vat``) due."""
@@ -136,16 +184,17 @@ class Due:
     )
     calls: int = 0
     slots: Slots | None = None
+    vat_slots: VatSlots | None = None
     used: pl.Series = field(default_factory=lambda: pl.Series("used", [], dtype=pl.Boolean))
     _problems: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = first_vintage_known(self.store)
 
-    def attach(self, lines: pl.DataFrame, more: bool = False) -> pl.DataFrame:
-        """``lines`` (``cid, tid, at, cut_no, block``) with the columns of :data:`PRICES` of their
-        key; the keys of unblocked lines not priced yet are priced first (``more``: other
-        slices follow, see :meth:`_ahead`)."""
+    def attach(self, lines: pl.DataFrame, more: bool = False) -> pl.Series:
+        """The row of :attr:`prices` (``prow``, null: none) of each of ``lines`` (``cid, tid, at,
+        cut_no, block``); the keys of unblocked lines not priced yet are priced first
+        (``more``: other slices follow, see :meth:`_ahead`)."""
         prow = self._rows(lines)
         need = lines.filter(pl.col("block").is_null() & prow.is_null())
         if need.height and self._ask(need.select(packed("cid").alias("ckey")).unique(), more):
@@ -153,7 +202,7 @@ class Due:
         used = prow.drop_nulls()
         if used.len():
             self.used = self.used.scatter(used, True)
-        return lines.with_columns(self.prices[c].gather(prow).alias(c) for c in PRICES)
+        return prow
 
     def add_vat(self, vat_keys: pl.DataFrame) -> None:
         """The VAT rates due for the ``vat_keys`` (:data:`VAT_KEYS`) not known yet."""
@@ -162,6 +211,26 @@ class Due:
         )
         if new_vat.height:
             self.vat = pl.concat([self.vat, due_table(new_vat, self.terms.vat_sets)])
+            self.vat_slots = VatSlots.of(self.vat)
+
+    def vat_rows(self, lines: pl.DataFrame) -> pl.Series:
+        """The row of :attr:`vat` (``vrow``) of each of ``lines`` (:data:`VAT_KEYS`); the keys of
+        unblocked lines not known yet are added first."""
+        vrow = self._vat_rows(lines)
+        new = lines.filter(pl.col("block").is_null() & vrow.is_null())
+        if new.height:
+            self.add_vat(new.select(list(VAT_KEYS)).unique())
+            vrow = self._vat_rows(lines)
+        return vrow
+
+    def _vat_rows(self, lines: pl.DataFrame) -> pl.Series:
+        if self.vat_slots is not None:
+            return self.vat_slots.rows.gather(lines.select(self.vat_slots.slot())["slot"])
+        rows = self.vat.select(list(VAT_KEYS)).with_row_index("vrow")
+        keys = lines.select(list(VAT_KEYS)).cast(VAT_KEYS)
+        joined = keys.join(rows, on=list(VAT_KEYS), how="left", nulls_equal=True,
+                           maintain_order="left")  # fmt: skip
+        return joined["vrow"].cast(pl.Int32)
 
     @property
     def problems(self) -> list[str]:
