@@ -412,31 +412,19 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
     (one integer sort), the component's and contract's columns gathered by
     row number.
     """
-    term_value = pl.col("wb") * pl.col("value")
-    flag = lambda c, bit: pl.col(c).fill_null(False).cast(pl.Int64) * 2**bit  # noqa: E731
-    counts = term_value.is_null().cast(pl.Int64) + flag("prov", 21) + flag("chained", 42)
-    key = pack(pl.col("tid"), pl.col("at"))
-    # ``big`` holds each (tid, at) group in consecutive rows (see _current): a sorted group id
-    per = (
-        pipe.big.lazy()
-        .select(key.rle_id().set_sorted().alias("_g"), key.alias("_key"), term_value.alias("_v"),
-                counts.alias("_n"))
-        .group_by("_g", maintain_order=True)
-        .agg(pl.col("_key").first(), pl.col("_v").sum().alias("indexed"), pl.col("_n").sum())
-        .collect()
-    )  # fmt: skip
-    tid, at = unpack(pl.col("_key"))
-    per = per.select(
-        tid.alias("tid"), at.alias("at"), "indexed",
-        (pl.col("_n") % 2**21).alias("missing"), (pl.col("_n") // 2**21 % 2**21 > 0).alias("provisional"),
-        (pl.col("_n") // 2**42 > 0).alias("chained_now"), pl.lit(False).alias("stub"),
-    )  # fmt: skip
+    per = _per_date(pipe.big)
     with_index = pl.col("tid").is_in(pipe.idx["tid"].unique().implode())
     indexed = comps.select(with_index.alias("_i")).to_series()
+    flags = (
+        pipe.idx.lazy()
+        .group_by(pl.col("tid").set_sorted())
+        .agg(  # idx is sorted by tid
+            pl.col("base_differs").any(), pl.col("base_any_chained").any()
+        )
+    )
     base_flags = comps.select("tid").join(
-        pipe.idx.group_by("tid").agg(pl.col("base_differs").any(), pl.col("base_any_chained").any()),
-        on="tid", how="left", maintain_order="left",
-    )  # fmt: skip
+        flags.collect(), on="tid", how="left", maintain_order="left"
+    )
     at_dates = comps.select("tid", "cid").filter(~indexed).join(dated, on="cid")
     at_stubs = (
         comps.select("tid", "cid").filter(indexed).join(dated.filter(pl.col("stub")), on="cid")
@@ -466,10 +454,11 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
         "energy_basis",
     ]
     param_cols = ["kdec", "pdec", "rounding", "cap", "floor", "safeguard"]  # fmt: skip
-    terms = keys.with_columns(_gather(comps[c], "tid") for c in comp_cols).with_columns(
-        *(_gather(params[c], "cid") for c in param_cols),
-        *(_gather(base_flags[c], "tid") for c in ("base_differs", "base_any_chained")),
-    )
+    terms = pl.concat([keys, comps.select(comp_cols)[keys["tid"]]], how="horizontal")
+    terms = pl.concat(
+        [terms, params.select(param_cols)[terms["cid"]],
+         base_flags.select("base_differs", "base_any_chained")[terms["tid"]]], how="horizontal",
+    )  # fmt: skip
     stub = pl.col("stub")
     terms = terms.with_columns(
         pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
@@ -483,6 +472,68 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
         (pl.col("floor").is_not_null() & (pl.col("k_raw") < pl.col("floor"))).fill_null(False).alias("floored"),
         pl.col("k_raw").clip(pl.col("floor"), pl.col("cap")).alias("k_clamped"),
     )  # fmt: skip
+
+
+def _per_date(big: pl.DataFrame) -> pl.DataFrame:
+    """Per (tid, at): ``indexed`` = Σ wb × value, ``missing`` (count), ``provisional``, ``chained_now``.
+
+    Notes
+    -----
+    ``big`` holds each (tid, at) group in consecutive rows (see :func:`_current`).
+    The counts are differences of running sums (integers, exact). The sum of
+    floats is the compensated (Kahan) sum a polars hash group-by computes, in
+    row order, nulls skipped: the same K to the last bit, with one gather per
+    position in the group instead of hashing every row.
+    """
+    term_value = pl.col("wb") * pl.col("value")
+    flag = lambda c, bit: pl.col(c).fill_null(False).cast(pl.Int64) * 2**bit  # noqa: E731
+    counts = term_value.is_null().cast(pl.Int64) + flag("prov", 21) + flag("chained", 42)
+    key = pack(pl.col("tid"), pl.col("at"))
+    rows = big.select(key.alias("_key"), term_value.alias("_v"), counts.cum_sum().alias("_n"))
+    first = (pl.col("_key") != pl.col("_key").shift()).fill_null(True)
+    starts = rows.select(first.arg_true().cast(pl.Int64)).to_series()
+    ends = (
+        pl.concat([starts.slice(1), pl.Series([rows.height], dtype=pl.Int64)]).head(starts.len())
+        - 1
+    )
+    running = rows["_n"]
+    before = running.gather((starts - 1).clip(0)) * (starts > 0)
+    n = running.gather(ends) - before
+    tid, at = unpack(pl.lit(rows["_key"].gather(starts)))
+    return pl.select(
+        tid.alias("tid"), at.alias("at"), _kahan(rows["_v"], starts, ends - starts + 1).alias("indexed"),
+        (n % 2**21).alias("missing"), (n // 2**21 % 2**21 > 0).alias("provisional"),
+        (n // 2**42 > 0).alias("chained_now"), pl.lit(False).alias("stub"),
+    )  # fmt: skip
+
+
+def _kahan(values: pl.Series, starts: pl.Series, sizes: pl.Series) -> pl.Series:
+    """Kahan sum of each run ``values[start : start + size]``, nulls skipped (0.0 when all null)."""
+    total = pl.repeat(0.0, starts.len(), eager=True)
+    carry = total
+    last = values.len() - 1
+    for k in range(int(sizes.max() or 0)):
+        x = values.gather((starts + k).clip(upper_bound=last))
+        step = pl.select(valid=(sizes > k) & x.is_not_null(), y=x - carry).with_columns(
+            t=total + pl.col("y")
+        )
+        step = step.select(
+            pl.when("valid").then("t").otherwise(total).alias("total"),
+            pl.when("valid")
+            .then((pl.col("t") - total) - pl.col("y"))
+            .otherwise(carry)
+            .alias("carry"),
+        )
+        total, carry = step["total"], step["carry"]
+    odd = (~total.is_finite()).arg_true()  # an overflow: polars' own sum for those runs
+    if odd.len():
+        runs = (
+            pl.repeat(0, values.len(), dtype=pl.Int64, eager=True).scatter(starts, 1).cum_sum() - 1
+        )
+        sums = pl.DataFrame({"run": runs, "v": values}).filter(pl.col("run").is_in(odd.implode()))
+        sums = sums.group_by("run").agg(pl.col("v").sum())
+        total = total.scatter(sums["run"], sums["v"])
+    return total
 
 
 def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
