@@ -26,7 +26,7 @@ def problems_of(missing: pl.DataFrame, store: IndexStore, as_of: date | None = N
     """
     bounds = bounds_of(store)
     groups: dict[tuple, dict] = {}
-    for r in missing.sort("at").iter_rows(named=True):
+    for r in missing.sort("at", maintain_order=True).iter_rows(named=True):
         cause, message = missing_message(r, store, bounds.get(r["series"]), as_of)
         g = groups.setdefault(
             (r["series"], cause), {"message": message, "users": {}, "dates": set()}

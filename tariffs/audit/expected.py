@@ -134,15 +134,14 @@ def expected_prices(
     current = _current(formulas, store, dates, results)
     prices, traces, provisional, problems = [], [], [], list(current.problems)
     for cut, result in results.items():
-        prices.append(
-            _term_prices(result.frame, current.frame, revised).with_columns(cut=pl.lit(cut))
-        )
+        now = None if current is result else current.frame  # today's prices are the cut's
+        prices.append(_term_prices(result, now, revised, kdec).with_columns(cut=pl.lit(cut)))
         if with_trace:
             traces.append(_trace(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
         if result.frame["provisional"].any():
             provisional.append(_changed(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
         problems.extend(p for p in result.problems if p not in problems)
-    price = pl.concat(prices, how="diagonal_relaxed").join(kdec, on="contract", how="left")
+    price = pl.concat(prices, how="diagonal_relaxed")
 
     def frame(parts):
         return (
@@ -185,34 +184,55 @@ def _changed(trace: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _term_prices(frame: pl.DataFrame, current: pl.DataFrame, revised: pl.DataFrame) -> pl.DataFrame:
+def _term_prices(result, current: pl.DataFrame | None, revised: pl.DataFrame,
+                 kdec: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
     """One row per contract × term × at: the term's price, and the K an invoice shows.
 
     The K of a mix term is the K of its only revised component when it has
     exactly one (e.g. the fuel-oil part of an R1), else price / base price.
+    ``current``: the prices with today's values, None when they are the
+    result's own. ``kdec``: contract, kdec, pdec (in the formulas' order).
+
+    Notes
+    -----
+    The joins on text keys are made only when needed: with no mix term the
+    component K does not apply, and the contract's decimals are gathered by
+    contract number.
     """
-    revised = (
-        frame.filter(pl.col("comp").is_not_null())
-        .join(revised, on=["contract", "term", "comp"], how="semi")
-        .select("contract", "term", "at", pl.col("coefficient").alias("component_k"))
-    )
-    terms = frame.filter(pl.col("comp").is_null())
-    now = current.filter(pl.col("comp").is_null()).select(
-        "contract", "term", "at", pl.col("price").alias("current_price")
-    )
-    return (
-        terms.join(revised, on=["contract", "term", "at"], how="left")
-        .join(now, on=["contract", "term", "at"], how="left")
-        .select(
-            "contract", "term", "at",
-            pl.when(pl.col("missing") == 0).then(pl.col("price")).alias("exp_price"),
-            pl.when(pl.col("missing") == 0)
-            .then(pl.coalesce("component_k", "coefficient")).alias("exp_coefficient"),
-            pl.col("missing").cast(pl.Int64).alias("exp_missing"),
-            pl.col("provisional").alias("exp_provisional"),
-            pl.col("base_price").alias("exp_base_price"),
-            "current_price",
+    frame = result.frame
+    whole = frame["comp"].is_null()
+    terms = frame.filter(whole)
+    keys = ["contract", "term", "at"]
+    if frame["is_mix"].any():
+        component_k = (
+            frame.filter(pl.col("comp").is_not_null())
+            .join(revised, on=["contract", "term", "comp"], how="semi")
+            .select(*keys, pl.col("coefficient").alias("component_k"))
         )
+        terms = terms.join(component_k, on=keys, how="left", maintain_order="left")
+    else:
+        terms = terms.with_columns(pl.lit(None, pl.Float64).alias("component_k"))
+    if current is None:
+        terms = terms.with_columns(pl.col("price").alias("current_price"))
+    else:
+        now = current.filter(pl.col("comp").is_null()).select(
+            *keys, pl.col("price").alias("current_price")
+        )
+        terms = terms.join(now, on=keys, how="left", maintain_order="left")
+    if result._cid is not None:
+        decimals = kdec.select("kdec", "pdec")[result._cid.filter(whole)]
+        terms = pl.concat([terms.drop("pdec"), decimals], how="horizontal")
+    else:
+        terms = terms.drop("pdec").join(kdec, on="contract", how="left", maintain_order="left")
+    return terms.select(
+        *keys,
+        pl.when(pl.col("missing") == 0).then(pl.col("price")).alias("exp_price"),
+        pl.when(pl.col("missing") == 0)
+        .then(pl.coalesce("component_k", "coefficient")).alias("exp_coefficient"),
+        pl.col("missing").cast(pl.Int64).alias("exp_missing"),
+        pl.col("provisional").alias("exp_provisional"),
+        pl.col("base_price").alias("exp_base_price"),
+        "current_price", "kdec", "pdec",
     )  # fmt: skip
 
 
