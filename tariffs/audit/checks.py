@@ -31,13 +31,14 @@ finding and no other; it is never counted as correct.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
 
 from tariffs.audit.batches import Copies, count, revision_at, typed_slices
-from tariffs.audit.due import KEYS, Due
+from tariffs.audit.due import KEYS, Book, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices, key_problems, strip_keys
@@ -91,7 +92,10 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     (:mod:`tariffs.audit.batches`): each slice is read and typed once, the
     prices its lines need that are not known yet are computed
     (:class:`tariffs.audit.due.Due`), then its lines are checked and only the
-    findings kept.
+    findings kept. Three slices are in flight: the next one read (a thread),
+    this one keyed and priced, the previous one checked (another thread,
+    against a :meth:`~tariffs.audit.due.Due.book` of what was due then: the
+    tables only grow, so the rows it was given stay valid).
     """
     terms = terms_of(contracts)
     copies = Copies(invoices)
@@ -99,20 +103,24 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
-    findings, notes = [], []
-    for typed in typed_slices(invoices, lines):
-        later = copies.in_slice(typed)
-        prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
-        # price ahead only when later slices hold at least half as many lines as this one
-        more = 2 * (lines - typed.height) >= typed.height
-        prow = due.attach(prepared, more)
-        f, n = _check(invoices, prepared, prow, due, terms, later)
-        findings.append(f)
-        notes.append(n)
-    findings = pl.concat(findings, how="diagonal_relaxed").sort("row")
+    done = []
+    with ThreadPoolExecutor(1) as checker:
+        running = None
+        for typed in typed_slices(invoices, lines):
+            later = copies.in_slice(typed)
+            prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
+            # price ahead only when later slices hold at least half as many lines as this one
+            more = 2 * (lines - typed.height) >= typed.height
+            narrow = _narrow(invoices, prepared, due.attach(prepared, more), due, terms)
+            if running is not None:
+                done.append(running.result())
+            running = checker.submit(_check, invoices, prepared, narrow, due.book(), terms, later)
+        done.append(running.result())
+    findings = pl.concat([f for f, _ in done], how="diagonal_relaxed").sort("row")
+    notes = pl.concat([n for _, n in done])
     return Audit(
         findings=explain(findings.cast(FINDING_SCHEMA), store),
-        notes=_notes(pl.concat(notes)).to_dicts(),
+        notes=_notes(notes).to_dicts(),
         lines=lines,
         problems=due.problems,
         checked=invoices.frame,
@@ -122,19 +130,19 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
 def _check(
     invoices: Invoices,
     lines: pl.DataFrame,
-    prow: pl.Series,
-    due: Due,
+    narrow: pl.LazyFrame,
+    due: Book,
     terms: Terms,
     later: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch: its findings and the rows behind its notes (both small).
 
-    The flags are computed on a narrow frame (the columns they read, the price
-    due gathered by its row ``prow``); only the lines with a block or a flag
-    are then taken whole (their text keys stripped, the first copy of a
-    duplicated line joined) before any message is built.
+    The flags are computed on a narrow frame (:func:`_narrow`: the columns they
+    read, the price and VAT due gathered by row); only the lines with a block
+    or a flag are then taken whole (their text keys stripped, the first copy of
+    a duplicated line joined) before any message is built.
     """
-    narrow = _with_prices(_narrow(invoices, lines, prow, due, terms), due)
+    narrow = _with_prices(narrow)
     index_rows = _index_checks(invoices, narrow, due)
     if invoices.index_columns:
         bad = index_rows.filter(pl.col("bad")).collect(engine="in-memory")
@@ -246,7 +254,7 @@ def _blank_keys(lines: pl.DataFrame) -> pl.DataFrame:
     return lines.with_columns(lines["problem"].scatter(where, some.to_series()))
 
 
-def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
+def _with_prices(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Every per-line check column (:data:`FLAGS`) of the narrow lines, which carry their price
     and VAT rate due already (:func:`_narrow`)."""
     q = (
@@ -280,7 +288,7 @@ def _with_prices(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def _index_checks(invoices: Invoices, lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
+def _index_checks(invoices: Invoices, lines: pl.LazyFrame, due: Book) -> pl.LazyFrame:
     """One row per line × ``index:S`` / ``base_index:S`` column, with the value due."""
     keys = ["row", *KEYS]
     parts = []
@@ -409,7 +417,7 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     ]  # fmt: skip
 
 
-def _note_rows(lines: pl.LazyFrame, due: Due) -> pl.LazyFrame:
+def _note_rows(lines: pl.LazyFrame, due: Book) -> pl.LazyFrame:
     """The checked lines priced with a provisional value that has changed since, one row per value."""
     ok = lines.filter(pl.col("block").is_null() & pl.col("exp_provisional").fill_null(False))
     changed = due.provisional.select(*KEYS, "series", "exp_period", "exp_value", "current_value")

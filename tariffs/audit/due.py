@@ -164,6 +164,17 @@ class VatSlots:
         return pl.when(inside).then(slot).alias("slot")
 
 
+@dataclass(frozen=True)
+class Book:
+    """What was due when a slice was priced (:meth:`Due.book`): the tables only grow, so the
+    rows a slice was given stay valid while later slices are priced."""
+
+    prices: pl.DataFrame
+    vat: pl.DataFrame
+    trace: pl.DataFrame
+    provisional: pl.DataFrame
+
+
 @dataclass
 class Due:
     """Prices (``prices``), index values (``trace``, ``provisional``) and VAT (``vat``) due."""
@@ -203,6 +214,10 @@ class Due:
         if used.len():
             self.used = self.used.scatter(used, True)
         return prow
+
+    def book(self) -> Book:
+        """The tables as they are now."""
+        return Book(self.prices, self.vat, self.trace, self.provisional)
 
     def add_vat(self, vat_keys: pl.DataFrame) -> None:
         """The VAT rates due for the ``vat_keys`` (:data:`VAT_KEYS`) not known yet."""
