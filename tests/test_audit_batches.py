@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from conftest import memory_store, plain_contract
 
-from tariffs.audit import batches
+from tariffs.audit import batches, due
 from tariffs.audit.checks import audit
 from tariffs.audit.invoices import read_invoices
 from tariffs.formulas import formulas_of, revision_months
@@ -36,11 +36,13 @@ def run(path):
     return audit(read_invoices(path), [c], memory_store(STORE))
 
 
+@pytest.mark.parametrize("slots", [32_000_000, 0])  # dense month slots, or the look-up by key
 @pytest.mark.parametrize("rows", [1, 2, 3, 1_000_000])
-def test_batches_of_any_size_give_the_same_findings(tmp_path, monkeypatch, rows):
+def test_batches_of_any_size_give_the_same_findings(tmp_path, monkeypatch, rows, slots):
     path = tmp_path / "inv.csv"
     path.write_text(HEADER + BODY, encoding="utf-8")
     monkeypatch.setattr(batches, "BATCH_ROWS", rows)
+    monkeypatch.setattr(due, "MAX_SLOTS", slots)
     result = run(path)
     assert result.lines == 8
     found = [

@@ -105,3 +105,21 @@ def test_run_prints_one_json_line_per_workload_with_the_issue_fields(tmp_path):
     assert "extrapolated" in line["python_note"]
     assert results.read_text().strip() == done.stdout.strip()
     assert done.stderr == ""  # piped: no progress bar
+
+
+@pytest.mark.parametrize("batch", [1_000_000, 3_000])
+def test_price_slots_and_key_lookup_agree(files, store, monkeypatch, batch):
+    """The dense month slots (tariffs.audit.due.Slots) find the same price rows as the lookup by
+    key, on every schedule of the generated portfolio, in one slice or in many."""
+    from tariffs.audit import batches, due
+    from tariffs.audit.checks import audit
+    from tariffs.audit.invoices import read_invoices
+
+    monkeypatch.setattr(batches, "BATCH_ROWS", batch)
+    contracts = read_portfolio(files["portfolio"], store.catalog)
+    dense = audit(read_invoices(files["invoices"]), contracts, store)
+    monkeypatch.setattr(due, "MAX_SLOTS", 0)
+    keyed = audit(read_invoices(files["invoices"]), contracts, store)
+    assert dense.findings.height > 100
+    assert dense.findings.equals(keyed.findings)
+    assert dense.notes == keyed.notes and dense.problems == keyed.problems

@@ -37,7 +37,7 @@ from datetime import date
 
 import polars as pl
 
-from tariffs.audit.batches import Copies, count, revision_at, typed_slices
+from tariffs.audit.batches import Copies, count, typed_slices
 from tariffs.audit.due import KEYS, Book, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
@@ -65,7 +65,7 @@ NUMBERS_READ = ("quantity", "unit_price", "amount_excl_vat", "vat_rate", "amount
                 "coefficient")  # fmt: skip
 #: the columns of the price due every line needs (gathered by its price row), and those only the
 #: flagged lines need
-LINE_PRICES = ("exp_price", "exp_coefficient", "exp_provisional", "kdec", "pdec")
+LINE_PRICES = ("at", "exp_price", "exp_coefficient", "exp_provisional", "kdec", "pdec")
 LATER_PRICES = ("current_price",)
 K_PRICES = ("exp_coefficient", "kdec")
 #: the per-line flags computed on every line; a line with none of them (and no block) has no finding
@@ -111,7 +111,9 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
             prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
             # price ahead only when later slices hold at least half as many lines as this one
             more = 2 * (lines - typed.height) >= typed.height
-            narrow = _narrow(invoices, prepared, due.attach(prepared, more), due, terms)
+            prow, block = due.attach(prepared, more)
+            prepared = prepared.with_columns(block)
+            narrow = _narrow(invoices, prepared, prow, due, terms)
             if running is not None:
                 done.append(running.result())
             running = checker.submit(_check, invoices, prepared, narrow, due.book(), terms, later)
@@ -187,7 +189,7 @@ def _narrow(
 
     A column the file lacks reads null: the values due it would be compared with
     are not gathered (``coefficient``: K due; energy basis: the contract's)."""
-    keep = ["row", "tid", "at", "cut_no", "month", "block", *NUMBERS_READ, "mwh_per_unit",
+    keep = ["row", "tid", "cut_no", "month", "block", *NUMBERS_READ, "mwh_per_unit",
             "billed_basis", *invoices.index_columns]  # fmt: skip
     wanted = [c for c in LINE_PRICES if invoices.has("coefficient") or c not in K_PRICES]
     price = [due.prices[c].gather(prow).alias(c) for c in wanted]
@@ -219,15 +221,14 @@ def _prepared(
     cuts: pl.Series,
     invoice_date: pl.Expr | None,
 ) -> pl.LazyFrame:
-    """Lines with ``cid``, ``tid``, ``cut_no``, revision date ``at`` and first blocking reason
-    (``block``; ``copy`` for a later copy of a line)."""
-    start, end = terms.column("start_month"), terms.column("end_month")
+    """Lines with ``cid``, ``tid``, ``cut_no`` and first blocking reason known from the line
+    alone (``block``; ``copy`` for a later copy of a line); a month outside the contract is
+    found with the price (:meth:`tariffs.audit.due.Due.attach`)."""
     lines = (
         _blank_keys(terms.identify(batch))
         .lazy()
         .with_columns(
             pl.col("row").is_in(copies["row"].implode()).alias("copy"),
-            revision_at(pl.col("month"), terms.column("step"), terms.column("rev_month"), start),
             cut_number(pl.col("month"), invoice_date, cuts),
         )
     )
@@ -236,8 +237,6 @@ def _prepared(
         .when(pl.col("copy")).then(pl.lit("duplicate-line"))
         .when(pl.col("cid").is_null()).then(pl.lit("unknown-contract"))
         .when(pl.col("tid").is_null()).then(pl.lit("unknown-term"))
-        .when((pl.col("month") < start) | (pl.col("month") > end))
-        .then(pl.lit("period-outside-contract"))
     )  # fmt: skip
     return lines.with_columns(block.alias("block"))
 

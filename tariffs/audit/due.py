@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tariffs.audit.batches import revision_at
 from tariffs.audit.expected import (
     PRICE_COLUMNS,
     TRACE_COLUMNS,
@@ -51,7 +52,10 @@ from tariffs.series import IndexStore
 KEYS = ["tid", "at", "cut_no"]
 ASKED = {"ckey": pl.UInt64}
 VAT_KEYS = {"_vat_set": pl.Int64, "month": pl.Int64, "vat_rate": pl.Float64}
+OUTSIDE = "period-outside-contract"
 PRICES = ["exp_price", "exp_coefficient", "exp_provisional", "current_price", "kdec", "pdec"]
+#: the terms' columns their revision schedule and validity read
+SCHEDULE = ("start_month", "end_month", "step", "rev_month")
 #: the largest dense look-up table (Int32 slots, 4 bytes each: 128 MB)
 MAX_SLOTS = 32_000_000
 
@@ -82,7 +86,10 @@ def _empty(columns: dict) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Slots:
-    """The dense look-up of price rows: ``rows[slot]`` is the row of (tid, at, cut_no)."""
+    """The dense look-up of price rows by billed month: ``rows[slot]`` is the row of
+    :attr:`Due.prices` of (tid, revision date in force in ``month``, cut_no), with
+    ``slot = (tid × months + month − first) × cuts + cut_no`` (null: none, e.g. a month
+    outside the contract, or a revision date not priced)."""
 
     first: int
     months: int
@@ -90,32 +97,51 @@ class Slots:
     rows: pl.Series
 
     @classmethod
-    def of(cls, prices: pl.DataFrame, tids: int, cuts: int) -> Slots | None:
-        """The table of ``prices`` (``tid, at, cut_no``), or None when it would be too large."""
+    def of(cls, prices: pl.DataFrame, table: pl.DataFrame, cuts: int) -> Slots | None:
+        """The table of ``prices`` (``tid, at, cut_no``) for the months from their first revision
+        date to 11 months after their last, with the schedules of ``table`` (the terms); None
+        when it would hold more than :data:`MAX_SLOTS` slots."""
         if prices.height == 0:
             return None
-        first, last = int(prices["at"].min()), int(prices["at"].max())
-        months = last - first + 1
-        if tids * months * cuts > MAX_SLOTS:
+        first, last = int(prices["at"].min()), int(prices["at"].max()) + 11
+        months, tids = last - first + 1, table.height
+        size = tids * months * cuts
+        if size > MAX_SLOTS:
             return None
-        slots = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
-        where = prices.select(slots.slot())["slot"]
-        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(
-            None, tids * months * cuts - 1
-        )
-        return cls(
-            first,
-            months,
-            cuts,
-            rows.scatter(where, pl.int_range(prices.height, dtype=pl.Int32, eager=True)),
-        )
+        grid = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
+        by_at = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
+        where = prices.select(grid.slot(pl.col("at")))["slot"]
+        by_at = by_at.scatter(where, pl.int_range(prices.height, dtype=pl.Int32, eager=True))
+        step = max(1, 2_000_000 // (months * cuts))  # terms per chunk: bounded memory
+        parts = [grid._by_month(by_at, table, t, min(tids, t + step)) for t in range(0, tids, step)]
+        return cls(first, months, cuts, pl.concat(parts).rechunk())
 
-    def slot(self) -> pl.Expr:
-        """The slot of a row's ``tid, at, cut_no`` (null outside the table)."""
-        at = pl.col("at").cast(pl.Int64) - self.first
-        inside = (at >= 0) & (at < self.months) & (pl.col("cut_no") < self.cuts)
-        slot = (pl.col("tid").cast(pl.Int64) * self.months + at) * self.cuts + pl.col("cut_no")
+    def slot(self, month: pl.Expr) -> pl.Expr:
+        """The slot of a row's ``tid``, ``month`` (or revision date) and ``cut_no`` (null outside
+        the table)."""
+        m = month.cast(pl.Int64) - self.first
+        inside = (m >= 0) & (m < self.months) & (pl.col("cut_no") < self.cuts)
+        slot = (pl.col("tid").cast(pl.Int64) * self.months + m) * self.cuts + pl.col("cut_no")
         return pl.when(inside).then(slot).alias("slot")
+
+    def _by_month(self, by_at: pl.Series, table: pl.DataFrame, t0: int, t1: int) -> pl.Series:
+        """The rows of the slots of terms ``t0 .. t1 − 1``: each month's revision date in force
+        (:func:`tariffs.audit.batches.revision_at`), looked up among the priced dates."""
+        i = pl.int_range((t1 - t0) * self.months * self.cuts, dtype=pl.Int64)
+        tid = t0 + i // (self.months * self.cuts)
+        grid = pl.select(
+            tid.alias("tid"),
+            (self.first + i // self.cuts % self.months).alias("month"),
+            (i % self.cuts).alias("cut_no"),
+        )
+        of_term = [pl.lit(table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE]
+        grid = grid.with_columns(of_term).with_columns(revision_at(pl.col("month"), pl.col("step")))
+        ok = pl.col("at").is_not_null() & (
+            pl.col("end_month").is_null() | (pl.col("month") <= pl.col("end_month"))
+        )
+        return grid.select(
+            pl.lit(by_at).gather(pl.when(ok).then(self.slot(pl.col("at")))).alias("prow")
+        )["prow"]
 
 
 @dataclass(frozen=True)
@@ -202,18 +228,51 @@ class Due:
     def __post_init__(self) -> None:
         self.store = first_vintage_known(self.store)
 
-    def attach(self, lines: pl.DataFrame, more: bool = False) -> pl.Series:
-        """The row of :attr:`prices` (``prow``, null: none) of each of ``lines`` (``cid, tid, at,
-        cut_no, block``); the keys of unblocked lines not priced yet are priced first
-        (``more``: other slices follow, see :meth:`_ahead`)."""
-        prow = self._rows(lines)
-        need = lines.filter(pl.col("block").is_null() & prow.is_null())
-        if need.height and self._ask(need.select(packed("cid").alias("ckey")).unique(), more):
-            prow = self._rows(lines)
+    def attach(self, lines: pl.DataFrame, more: bool = False) -> tuple[pl.Series, pl.Series]:
+        """The row of :attr:`prices` (``prow``, null: none) of each of ``lines`` (``cid, tid,
+        month, cut_no, block``), and ``block`` with ``period-outside-contract`` for the months
+        outside their contract. The keys of unblocked lines not priced yet are priced first
+        (``more``: other slices follow, see :meth:`_ahead`).
+
+        The month slots (:class:`Slots`) give most rows; the few lines they do not
+        (outside the table, or not priced) get their revision date computed and are
+        looked up by key.
+        """
+        block = lines["block"]
+        for _ in range(2):
+            prow = self._by_month(lines)
+            open_ = (block.is_null() & prow.is_null()).arg_true()
+            if open_.len() == 0:
+                break
+            some = (
+                lines[open_]
+                .with_columns(
+                    *(pl.lit(self.terms.table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE)
+                )
+                .with_columns(revision_at(pl.col("month"), pl.col("step")))
+            )
+            outside = (
+                some.select(
+                    (pl.col("month") < pl.col("start_month"))
+                    | (pl.col("month") > pl.col("end_month"))
+                )
+                .to_series()
+                .fill_null(False)
+            )
+            block = block.scatter(
+                open_, pl.select(pl.when(pl.lit(outside)).then(pl.lit(OUTSIDE))).to_series()
+            )
+            found = self._by_key(some)
+            prow = prow.scatter(open_, found)
+            need = some.filter(~outside & found.is_null())
+            if need.height == 0 or not self._ask(
+                need.select(packed("cid").alias("ckey")).unique(), more
+            ):
+                break
         used = prow.drop_nulls()
         if used.len():
             self.used = self.used.scatter(used, True)
-        return prow
+        return prow, block
 
     def book(self) -> Book:
         """The tables as they are now."""
@@ -267,11 +326,15 @@ class Due:
         looked = self.prices.filter(self.used).select(cid, "at", "cut_no")
         return pl.concat([self.asked, looked.select(packed("cid").alias("ckey"))]).unique()
 
-    def _rows(self, lines: pl.DataFrame) -> pl.Series:
-        """The row of :attr:`prices` of each line's key (null: not priced), see the Notes."""
-        if self.slots is not None:
-            slot = lines.select(self.slots.slot())["slot"]
-            return self.slots.rows.gather(slot).alias("prow")
+    def _by_month(self, lines: pl.DataFrame) -> pl.Series:
+        """The row of :attr:`prices` of each line by its month slot (null: none there)."""
+        if self.slots is None:
+            return pl.Series("prow", [None] * lines.height, dtype=pl.Int32)
+        slot = lines.select(self.slots.slot(pl.col("month")))["slot"]
+        return self.slots.rows.gather(slot).alias("prow")
+
+    def _by_key(self, lines: pl.DataFrame) -> pl.Series:
+        """The row of :attr:`prices` of each line's key ``tid, at, cut_no`` (null: not priced)."""
         rows = self.prices.select("key").with_row_index("prow")
         keys = lines.select(packed("tid").alias("key"))
         return keys.join(rows, on="key", how="left", maintain_order="left")["prow"].cast(pl.Int32)
@@ -287,7 +350,7 @@ class Due:
             return False
         self._priced(new)
         self.used = self.used.extend_constant(False, self.prices.height - self.used.len())
-        self.slots = Slots.of(self.prices, self.terms.table.height, self.cuts.len())
+        self.slots = Slots.of(self.prices, self.terms.table, self.cuts.len())
         return True
 
     def _priced(self, new: pl.DataFrame) -> None:
