@@ -100,7 +100,13 @@ class Slots:
     def of(cls, prices: pl.DataFrame, table: pl.DataFrame, cuts: int) -> Slots | None:
         """The table of ``prices`` (``tid, at, cut_no``) for the months from their first revision
         date to 11 months after their last, with the schedules of ``table`` (the terms); None
-        when it would hold more than :data:`MAX_SLOTS` slots."""
+        when it would hold more than :data:`MAX_SLOTS` slots.
+
+        Each price row fills the slots of the months its date is in force: from
+        ``at`` to the next date of the schedule ``at − ((at − r) mod step) + step``
+        (``r`` = revision month − 1; after a stub, the first scheduled date), the
+        contract's end month included. A month whose own date was not priced is
+        left empty, never given an earlier date's price."""
         if prices.height == 0:
             return None
         first, last = int(prices["at"].min()), int(prices["at"].max()) + 11
@@ -108,13 +114,25 @@ class Slots:
         size = tids * months * cuts
         if size > MAX_SLOTS:
             return None
+        term = [pl.lit(table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE]
+        r, step, at = pl.col("rev_month") - 1, pl.col("step"), pl.col("at")
+        # a price row serves the months from its date to the next date of the schedule (the
+        # first after a stub), the contract's end and the table's end excluded
+        upcoming = at - (at - r) % step + step
+        stop = pl.min_horizontal(upcoming, pl.col("end_month").fill_null(last) + 1, last + 1)
+        served = (
+            prices.select(
+                "tid", "at", "cut_no", pl.int_range(pl.len(), dtype=pl.Int32).alias("prow")
+            )
+            .with_columns(term)
+            .select("tid", "cut_no", "prow", pl.int_ranges(at, stop).alias("month"))
+            .explode("month")
+            .drop_nulls("month")
+        )
         grid = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
-        by_at = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
-        where = prices.select(grid.slot(pl.col("at")))["slot"]
-        by_at = by_at.scatter(where, pl.int_range(prices.height, dtype=pl.Int32, eager=True))
-        step = max(1, 2_000_000 // (months * cuts))  # terms per chunk: bounded memory
-        parts = [grid._by_month(by_at, table, t, min(tids, t + step)) for t in range(0, tids, step)]
-        return cls(first, months, cuts, pl.concat(parts).rechunk())
+        where = served.select(grid.slot(pl.col("month")))["slot"]
+        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
+        return cls(first, months, cuts, rows.scatter(where, served["prow"]))
 
     def slot(self, month: pl.Expr) -> pl.Expr:
         """The slot of a row's ``tid``, ``month`` (or revision date) and ``cut_no`` (null outside
@@ -123,25 +141,6 @@ class Slots:
         inside = (m >= 0) & (m < self.months) & (pl.col("cut_no") < self.cuts)
         slot = (pl.col("tid").cast(pl.Int64) * self.months + m) * self.cuts + pl.col("cut_no")
         return pl.when(inside).then(slot).alias("slot")
-
-    def _by_month(self, by_at: pl.Series, table: pl.DataFrame, t0: int, t1: int) -> pl.Series:
-        """The rows of the slots of terms ``t0 .. t1 − 1``: each month's revision date in force
-        (:func:`tariffs.audit.batches.revision_at`), looked up among the priced dates."""
-        i = pl.int_range((t1 - t0) * self.months * self.cuts, dtype=pl.Int64)
-        tid = t0 + i // (self.months * self.cuts)
-        grid = pl.select(
-            tid.alias("tid"),
-            (self.first + i // self.cuts % self.months).alias("month"),
-            (i % self.cuts).alias("cut_no"),
-        )
-        of_term = [pl.lit(table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE]
-        grid = grid.with_columns(of_term).with_columns(revision_at(pl.col("month"), pl.col("step")))
-        ok = pl.col("at").is_not_null() & (
-            pl.col("end_month").is_null() | (pl.col("month") <= pl.col("end_month"))
-        )
-        return grid.select(
-            pl.lit(by_at).gather(pl.when(ok).then(self.slot(pl.col("at")))).alias("prow")
-        )["prow"]
 
 
 @dataclass(frozen=True)
