@@ -196,7 +196,7 @@ def compute(
     comps = (
         formulas.components.with_row_index("tid")
         .with_columns(pl.col("tid").cast(pl.Int64))
-        .join(cids, on="contract", how="left", maintain_order="left")
+        .pipe(_row_numbers, params, ["contract"], "cid")
     )
     dense = dense_months(values)
     idx = _with_base(_index_rows(formulas, comps, params, sids), dense, series, sids)
@@ -219,13 +219,19 @@ def compute(
 
 def _series_numbers(series: pl.DataFrame, indices: pl.DataFrame) -> pl.DataFrame:
     """``series, sid`` of the catalog's series, then of series the catalog does not know."""
-    unknown = indices.select(pl.col("series").unique().sort()).join(series, on="series", how="anti")
+    unknown = indices.select(pl.col("series").drop_nulls().unique().sort())
+    unknown = unknown.join(series, on="series", how="anti")
     extra = unknown.with_columns(
         pl.int_range(series.height, series.height + unknown.height).alias("sid")
     )
     return pl.concat(
         [series.select("series", "sid"), extra.select("series", pl.col("sid").cast(pl.Int64))]
     )
+
+
+def _series_number(sids: pl.DataFrame) -> pl.Expr:
+    """``sid`` of column ``series`` (every series of the formulas is in ``sids``, in sid order)."""
+    return pl.col("series").cast(pl.Enum(sids["series"])).to_physical().cast(pl.Int64).alias("sid")
 
 
 def _index_rows(formulas: Formulas, comps, params, sids) -> pl.DataFrame:
@@ -235,10 +241,11 @@ def _index_rows(formulas: Formulas, comps, params, sids) -> pl.DataFrame:
         (pl.col("rule") == "latest-published").alias("is_latest"),
     )  # fmt: skip
     return (
-        _component_numbers(formulas.indices, comps)
-        .join(comps.select("tid", "cid", "base_month", "base_span"), on="tid", how="left", maintain_order="left")
+        _row_numbers(formulas.indices, comps, ["contract", "term", "comp"], "tid")
+        .filter(pl.col("tid").is_not_null())
+        .with_columns(_gather(comps[c], "tid") for c in ("cid", "base_month", "base_span"))
         .with_columns(_gather(rules[c], "cid") for c in rules.columns)
-        .join(sids, on="series", how="left", maintain_order="left")
+        .with_columns(_series_number(sids))
         .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("blast"))
         .with_columns(
             pl.when(pl.col("_mean")).then(pl.col("blast") - pl.col("window") + 1)
@@ -251,25 +258,29 @@ def _index_rows(formulas: Formulas, comps, params, sids) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _component_numbers(indices: pl.DataFrame, comps: pl.DataFrame) -> pl.DataFrame:
-    """``indices`` + ``tid``, the row number of their component in ``comps``.
+def _row_numbers(
+    frame: pl.DataFrame, target: pl.DataFrame, keys: list[str], name: str
+) -> pl.DataFrame:
+    """``frame`` + ``name``: the row number in ``target`` of the row with the same ``keys``
+    (null when none).
 
     Notes
     -----
-    Consecutive index rows of one component form a run (string comparisons with
-    the previous row, no hashing); only the runs' keys are joined with the
-    components, or none when the runs are the components, in order (the usual
-    frames, every component with an index).
+    Consecutive rows of ``frame`` with the same keys form a run (string
+    comparisons with the previous row, no hashing); only the runs' keys are
+    joined with ``target``, or none when the runs are ``target``'s rows, in
+    order (the usual frames: components in their contracts' order, indices in
+    their components' order).
     """
-    keys = ["contract", "term", "comp"]
     new = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
-    flags = indices.select(new.alias("_new"))["_new"]
-    runs = indices.select(keys).filter(flags)
+    flags = frame.select(new.alias("_new"))["_new"]
+    runs = frame.select(keys).filter(flags)
     run = flags.cast(pl.Int64).cum_sum() - 1
-    if runs.equals(comps.select(keys)):
-        return indices.with_columns(run.alias("tid"))
-    numbers = runs.join(comps.select(*keys, "tid"), on=keys, how="left", maintain_order="left")
-    return indices.with_columns(numbers["tid"].gather(run)).filter(pl.col("tid").is_not_null())
+    if runs.equals(target.select(keys)):
+        return frame.with_columns(run.alias(name))
+    numbers = target.select(keys).with_row_index(name).with_columns(pl.col(name).cast(pl.Int64))
+    numbers = runs.join(numbers, on=keys, how="left", maintain_order="left")
+    return frame.with_columns(numbers[name].gather(run))
 
 
 def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame,
@@ -347,28 +358,26 @@ def _current(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Each formula index at each date: ``big`` (iid, tid, at, wid, value, wb, prov, chained) and the windows.
 
-    ``windows`` is numbered by ``wid`` (its row number).
+    ``windows`` is numbered by ``wid`` (its row number). ``big`` lists the
+    dates of ``dates_i`` in their order, each with its contract's indices in
+    ``iid`` order: the rows of one (tid, at) are consecutive.
     """
     cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
-    last = pl.col("at") - pl.col("lag")
-    wanted = (
-        dates_i.lazy().join(idx.lazy().filter(~pl.col("is_latest")).select("iid", "tid", "cid", "sid", "lag", "window", "wb"),
-                            on="cid", maintain_order="left_right")
-        .select("iid", "tid", "at", "wb", _window_key(pl.col("sid"), last - pl.col("window") + 1, last).alias("wkey"))
-        .collect()
-    )  # fmt: skip
-    keys = _windows_of(wanted.select(pl.col("wkey").unique().alias("_wkey")), sids)
-    windows = pick_windows(keys.select(WINDOW), dense, series)
-    windows = windows.join(keys.rename({"_wkey": "wkey"}), on=WINDOW, maintain_order="left")
-    # a series the catalog does not know has no window: its value is missing
-    windows = windows.filter(pl.col("sid") < series.height).with_row_index("wid")
-    windows = windows.with_columns(
-        pl.col("wid").cast(pl.Int64),
-        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
+    plain = idx.filter(~pl.col("is_latest")).select(
+        "iid", "tid", "cid", "sid", "lag", "window", "wb"
     )
-    looked = windows.select("wkey", "wid", "value", "prov", "chained")
-    parts = [wanted.join(looked, on="wkey", how="left", maintain_order="left").select(cols)]
-    windows = windows.drop("wkey")
+    wanted = dates_i.lazy().join(plain.lazy(), on="cid", maintain_order="left_right")
+    found = _grid_windows(idx, plain, dates_i, dense, series, sids)
+    if found is None:
+        big, windows = _hashed_windows(wanted, dense, series, sids)
+    else:
+        windows, place = found
+        looked = windows.select("value", "prov", "chained")
+        big = wanted.with_columns(place.alias("wid")).with_columns(
+            _gather(looked[c], "wid") for c in looked.columns
+        )
+        big = big.select(cols).collect()
+    parts = [big]
     latest = idx.filter(pl.col("is_latest"))
     if latest.height:
         rows = dates_i.join(latest.select("iid", "tid", "cid", "series", "wb"), on="cid",
@@ -384,6 +393,73 @@ def _current(
         parts.append(rows.join(looked, on=["series", "at"], how="left").select(cols))
         windows = pl.concat([windows, picked.select(windows.columns)], how="vertical_relaxed")
     return pl.concat(parts), windows
+
+
+GRID_LIMIT = 2_000_000  # windows in a grid of (series, lag, window) shapes × months
+
+
+def _grid_windows(idx, plain, dates_i, dense, series, sids) -> tuple[pl.DataFrame, pl.Expr] | None:
+    """Every window of every index shape (series, lag, window) at every month of the dates,
+    and the expression of a row's ``wid`` in that grid (no hash join); None when the
+    grid would hold more than ``GRID_LIMIT`` windows.
+
+    Notes
+    -----
+    ``wid = shape × span + at - first_month``. A window of a series the catalog
+    does not know is not looked up (``wid`` null: the value is missing).
+    """
+    if plain.height == 0 or dates_i.height == 0:
+        return None
+    shape_key = (pl.col("sid") * 2**20 + pl.col("lag")) * 2**20 + pl.col("window")
+    shapes = plain.select(shape_key.unique(maintain_order=True).alias("_shape"))
+    lo, hi = dates_i["at"].min(), dates_i["at"].max()
+    span = hi - lo + 1
+    if shapes.height * span > GRID_LIMIT:
+        return None
+    shapes = shapes.with_columns(
+        (pl.col("_shape") // 2**40).alias("sid"), (pl.col("_shape") // 2**20 % 2**20).alias("lag"),
+        (pl.col("_shape") % 2**20).alias("window"),
+    ).with_row_index("shape")  # fmt: skip
+    grid = shapes.join(pl.DataFrame({"at": pl.int_range(lo, hi + 1, eager=True)}), how="cross")
+    grid = grid.select(
+        "sid", (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
+        (pl.col("at") - pl.col("lag")).alias("last"),
+    ).with_columns(_gather(sids["series"], "sid"))  # fmt: skip
+    looked = pick_windows(grid.select(WINDOW), dense, series)
+    windows = grid.join(looked, on=WINDOW, how="left", maintain_order="left").select(
+        *looked.columns, "sid"
+    )
+    windows = windows.with_row_index("wid").with_columns(
+        pl.col("wid").cast(pl.Int64),
+        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
+    )
+    number = shapes.select("_shape", pl.col("shape").cast(pl.Int64))
+    shape_of = idx.select(shape_key.alias("_shape")).join(  # by iid, the row number in idx
+        number, on="_shape", how="left", maintain_order="left"
+    )["shape"]
+    known = _gather(idx["sid"], "iid") < series.height
+    place = _gather(shape_of, "iid") * span + pl.col("at") - lo
+    return windows, pl.when(known).then(place)
+
+
+def _hashed_windows(wanted: pl.LazyFrame, dense, series, sids) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``big`` and the windows, each distinct window looked up once and joined by its key."""
+    cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
+    last = pl.col("at") - pl.col("lag")
+    wkey = _window_key(pl.col("sid"), last - pl.col("window") + 1, last)
+    wanted = wanted.select("iid", "tid", "at", "wb", wkey.alias("wkey")).collect()
+    keys = _windows_of(wanted.select(pl.col("wkey").unique().alias("_wkey")), sids)
+    windows = pick_windows(keys.select(WINDOW), dense, series)
+    windows = windows.join(keys.rename({"_wkey": "wkey"}), on=WINDOW, maintain_order="left")
+    # a series the catalog does not know has no window: its value is missing
+    windows = windows.filter(pl.col("sid") < series.height).with_row_index("wid")
+    windows = windows.with_columns(
+        pl.col("wid").cast(pl.Int64),
+        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
+    )
+    looked = windows.select("wkey", "wid", "value", "prov", "chained")
+    big = wanted.join(looked, on="wkey", how="left", maintain_order="left").select(cols)
+    return big, windows.drop("wkey")
 
 
 TKEY = ["tid", "at"]
@@ -480,51 +556,56 @@ def _per_date(big: pl.DataFrame) -> pl.DataFrame:
     Notes
     -----
     ``big`` holds each (tid, at) group in consecutive rows (see :func:`_current`).
-    The counts are differences of running sums (integers, exact). The sum of
-    floats is the compensated (Kahan) sum a polars hash group-by computes, in
-    row order, nulls skipped: the same K to the last bit, with one gather per
-    position in the group instead of hashing every row.
+    The counts are differences of running sums (integers, exact), computed
+    only when a value is missing, provisional or chained. The sum of floats is
+    the compensated (Kahan) sum a polars hash group-by computes, in row order,
+    nulls skipped: the same K to the last bit, without hashing every row.
     """
     term_value = pl.col("wb") * pl.col("value")
-    flag = lambda c, bit: pl.col(c).fill_null(False).cast(pl.Int64) * 2**bit  # noqa: E731
-    counts = term_value.is_null().cast(pl.Int64) + flag("prov", 21) + flag("chained", 42)
     key = pack(pl.col("tid"), pl.col("at"))
-    rows = big.select(key.alias("_key"), term_value.alias("_v"), counts.cum_sum().alias("_n"))
+    rows = big.select(key.alias("_key"), term_value.alias("_v"))
     first = (pl.col("_key") != pl.col("_key").shift()).fill_null(True)
     starts = rows.select(first.arg_true().cast(pl.Int64)).to_series()
-    ends = (
-        pl.concat([starts.slice(1), pl.Series([rows.height], dtype=pl.Int64)]).head(starts.len())
-        - 1
-    )
-    running = rows["_n"]
-    before = running.gather((starts - 1).clip(0)) * (starts > 0)
-    n = running.gather(ends) - before
+    ends = pl.concat([starts.slice(1), pl.Series([rows.height], dtype=pl.Int64)])
+    ends = ends.head(starts.len()) - 1
     tid, at = unpack(pl.lit(rows["_key"].gather(starts)))
-    return pl.select(
-        tid.alias("tid"), at.alias("at"), _kahan(rows["_v"], starts, ends - starts + 1).alias("indexed"),
+    out = pl.select(
+        tid.alias("tid"), at.alias("at"),
+        _kahan(rows["_v"], starts, ends - starts + 1).alias("indexed"),
+        pl.lit(0, pl.Int64).alias("missing"), pl.lit(False).alias("provisional"),
+        pl.lit(False).alias("chained_now"), pl.lit(False).alias("stub"),
+    )  # fmt: skip
+    flagged = rows["_v"].null_count() or big["prov"].any() or big["chained"].any()
+    if not flagged:
+        return out
+    flag = lambda c, bit: pl.col(c).fill_null(False).cast(pl.Int64) * 2**bit  # noqa: E731
+    counts = term_value.is_null().cast(pl.Int64) + flag("prov", 21) + flag("chained", 42)
+    running = big.select(counts.cum_sum()).to_series()
+    n = running.gather(ends) - running.gather((starts - 1).clip(0)) * (starts > 0)
+    return out.with_columns(
         (n % 2**21).alias("missing"), (n // 2**21 % 2**21 > 0).alias("provisional"),
-        (n // 2**42 > 0).alias("chained_now"), pl.lit(False).alias("stub"),
+        (n // 2**42 > 0).alias("chained_now"),
     )  # fmt: skip
 
 
 def _kahan(values: pl.Series, starts: pl.Series, sizes: pl.Series) -> pl.Series:
-    """Kahan sum of each run ``values[start : start + size]``, nulls skipped (0.0 when all null)."""
-    total = pl.repeat(0.0, starts.len(), eager=True)
+    """Kahan sum of each run ``values[start : start + size]``, nulls skipped (0.0 when all null).
+
+    Notes
+    -----
+    ``s, c = 0, 0``; for each value ``x``: ``y = x - c; t = s + y; c = (t - s) - y;
+    s = t``, vectorised over the runs (one step per position in the runs).
+    """
+    total = pl.repeat(0.0, starts.len(), dtype=pl.Float64, eager=True)
     carry = total
     last = values.len() - 1
     for k in range(int(sizes.max() or 0)):
         x = values.gather((starts + k).clip(upper_bound=last))
-        step = pl.select(valid=(sizes > k) & x.is_not_null(), y=x - carry).with_columns(
-            t=total + pl.col("y")
-        )
-        step = step.select(
-            pl.when("valid").then("t").otherwise(total).alias("total"),
-            pl.when("valid")
-            .then((pl.col("t") - total) - pl.col("y"))
-            .otherwise(carry)
-            .alias("carry"),
-        )
-        total, carry = step["total"], step["carry"]
+        valid = (sizes > k) & x.is_not_null()
+        y = x - carry
+        t = total + y
+        carry = ((t - total) - y).zip_with(valid, carry)
+        total = t.zip_with(valid, total)
     odd = (~total.is_finite()).arg_true()  # an overflow: polars' own sum for those runs
     if odd.len():
         runs = (
@@ -542,14 +623,21 @@ def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
     kdecs = terms["kdec"].drop_nulls().unique().to_list()
     pdecs = terms["pdec"].drop_nulls().unique().to_list()
     rules = terms["rounding"].unique().to_list()
-    terms = terms.with_columns(
-        round_expr(pl.col("k_clamped"), pl.col("kdec"), rule, kdecs, rules).alias("coefficient")
-    )
+    k = pl.col("k_clamped")
     product = pl.col("base_price") * pl.col("coefficient")
-    terms = terms.with_columns(
-        round_expr(product, pl.col("pdec"), rule, pdecs, rules).alias("price"),
-        (ambiguous_expr(pl.col("k_clamped"), pl.col("kdec"), rule, rules)
-         | ambiguous_expr(product, pl.col("pdec"), rule, rules)).fill_null(False).alias("ambiguous"),
+    terms = (  # lazy: the scaled values shared by rounding and the boundary test computed once
+        terms.lazy()
+        .with_columns(
+            round_expr(k, pl.col("kdec"), rule, kdecs, rules).alias("coefficient"),
+            ambiguous_expr(k, pl.col("kdec"), rule, rules).alias("_ambiguous_k"),
+        )
+        .with_columns(
+            round_expr(product, pl.col("pdec"), rule, pdecs, rules).alias("price"),
+            (pl.col("_ambiguous_k") | ambiguous_expr(product, pl.col("pdec"), rule, rules))
+            .fill_null(False).alias("ambiguous"),
+        )
+        .drop("_ambiguous_k")
+        .collect()
     )  # fmt: skip
     rows = terms["ambiguous"].arg_true()
     if rows.len() == 0:
