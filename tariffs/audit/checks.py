@@ -66,7 +66,7 @@ NUMBERS_READ = ("quantity", "unit_price", "amount_excl_vat", "vat_rate", "amount
 #: the columns of the price due every line needs (gathered by its price row), and those only the
 #: flagged lines need
 LINE_PRICES = ("at", "exp_price", "exp_coefficient", "exp_provisional", "kdec", "pdec")
-LATER_PRICES = ("current_price",)
+LATER_PRICES = ("current_price", "at")
 K_PRICES = ("exp_coefficient", "kdec")
 #: the per-line flags computed on every line; a line with none of them (and no block) has no finding
 FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "vat_amount_bad",
@@ -192,9 +192,16 @@ def _narrow(
     keep = ["row", "tid", "cut_no", "month", "block", *NUMBERS_READ, "mwh_per_unit",
             "billed_basis", *invoices.index_columns]  # fmt: skip
     wanted = [c for c in LINE_PRICES if invoices.has("coefficient") or c not in K_PRICES]
+    wanted = [c for c in wanted if c != "at" or invoices.index_columns]
     price = [due.prices[c].gather(prow).alias(c) for c in wanted]
     narrow = lines.select(*keep).hstack([prow.alias("prow"), *price])
-    narrow = narrow.with_columns(terms.column("per_mwh"), terms.column("_vat_set"))
+    # without a quantity unit the quantity is in the term's unit (factor 1): no per-MWh flag needed
+    per_mwh = terms.column("per_mwh") if invoices.has("quantity_unit") else pl.lit(False)
+    vat_sets = terms.table["_vat_set"].unique()
+    vat_set = (
+        pl.lit(vat_sets.item(0), pl.Int64) if vat_sets.len() == 1 else terms.column("_vat_set")
+    )
+    narrow = narrow.with_columns(per_mwh.alias("per_mwh"), vat_set.alias("_vat_set"))
     vrow = due.vat_rows(narrow)
     basis = [terms.column("contract_basis")] if _has_basis(invoices) else [
         pl.lit(None, pl.String).alias("contract_basis")]  # fmt: skip
