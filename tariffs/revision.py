@@ -506,14 +506,7 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
         comps.select("tid", "cid").filter(indexed).join(dated.filter(pl.col("stub")), on="cid")
     )
     keys = pl.concat([per, at_dates.drop("cid"), at_stubs.drop("cid")], how="diagonal_relaxed")
-    # output order (contract, term, date, component), sorted on integers only
-    trid = (pl.col("comp_order") == 0).cum_sum()
-    order = comps.select(trid.alias("trid"), "comp_order")
-    keys = (
-        keys.with_columns(_gather(order[c], "tid").alias(f"_{c}") for c in order.columns)
-        .sort("_trid", "at", "_comp_order")
-        .drop("_trid", "_comp_order")
-    )
+    keys = _in_output_order(keys, comps)
     comp_cols = [
         "cid",
         "contract",
@@ -548,6 +541,20 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
         (pl.col("floor").is_not_null() & (pl.col("k_raw") < pl.col("floor"))).fill_null(False).alias("floored"),
         pl.col("k_raw").clip(pl.col("floor"), pl.col("cap")).alias("k_clamped"),
     )  # fmt: skip
+
+
+def _in_output_order(keys: pl.DataFrame, comps: pl.DataFrame) -> pl.DataFrame:
+    """``keys`` (tid, at...) sorted by contract, term, date, component: one Int64 sort key
+    (term number, date, component number) when the numbers fit, else three keys."""
+    trid = (pl.col("comp_order") == 0).cum_sum().cast(pl.Int64)
+    order = comps.select(trid.alias("_trid"), pl.col("comp_order").cast(pl.Int64).alias("_comp"))
+    keys = keys.with_columns(_gather(order[c], "tid") for c in order.columns)
+    if order.height < 2**32 and order["_comp"].min() >= 0 and order["_comp"].max() < 2**10:
+        packed = pack(pl.col("_trid"), pl.col("at")) * 2**10 + pl.col("_comp")
+        keys = keys.sort(packed)
+    else:
+        keys = keys.sort("_trid", "at", "_comp")
+    return keys.drop("_trid", "_comp")
 
 
 def _per_date(big: pl.DataFrame) -> pl.DataFrame:
@@ -701,7 +708,12 @@ def _safeguard(terms: pl.DataFrame) -> pl.DataFrame:
     """Flag a K that moved more than ``safeguard`` since the previous revision date computed."""
     if terms["safeguard"].null_count() == terms.height:
         return terms.with_columns(pl.lit(False).alias("safeguard_hit"))
-    prev = pl.col("coefficient").shift(1).over("tid", order_by="at")
+    # rows are in date order within each component (see _coefficients); a plain term's rows
+    # are consecutive
+    if terms["is_mix"].any():
+        prev = pl.col("coefficient").shift(1).over("tid")
+    else:
+        prev = pl.when(pl.col("tid") == pl.col("tid").shift()).then(pl.col("coefficient").shift())
     moved = ((pl.col("coefficient") / prev - 1).abs() > pl.col("safeguard")).fill_null(False)
     return terms.with_columns(moved.alias("safeguard_hit"))
 
