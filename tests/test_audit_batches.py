@@ -104,3 +104,54 @@ def test_revision_date_by_expression_is_the_schedule(frequency, month, start):
     computed = months.join(params, on="contract").select(batches.revision_at(pl.col("month")))["at"]
     assert computed.to_list() == listed.to_list()
     assert computed.null_count() > 0 and computed.n_unique() > 3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_month_slots_agree_with_the_key_lookup_on_random_schedules(tmp_path, monkeypatch, seed):
+    """Yearly, quarterly and monthly schedules with stubs and end months, vintages published at
+    several dates (several cuts), invoice dates or none, lines outside the contracts: the dense
+    month slots and the look-up by key give the same findings, in one slice or many."""
+    import random
+
+    rng = random.Random(seed)
+    points = [
+        (f"{y}-{m:02d}", 100.0 + 3 * (y - 2019) + m)
+        for y in range(2019, 2024)
+        for m in range(1, 13)
+    ]
+    revised = [(p, v + 0.5, "definitive", date(int(p[:4]) + (p[5:] == "12"), int(p[5:]) % 12 + 1, 20))
+               for p, v in points[::5]]  # fmt: skip
+    provisional = [(p, v, "provisional", date(int(p[:4]) + (p[5:] == "12"), int(p[5:]) % 12 + 1, 1))
+                   for p, v in points[::5]]  # fmt: skip
+    store = memory_store({"I1": [p for p in points if p[0] not in {q[0] for q in revised}]
+                                + provisional + revised})  # fmt: skip
+    contracts = []
+    for n in range(6):
+        c = plain_contract(f"c{n}", 40 + n, 0.2, [("I1", 0.8)], start=date(2019, rng.randint(1, 12), 1),
+                           frequency=rng.choice(["yearly", "quarterly", "monthly"]), lag=rng.randint(0, 3),
+                           kdec=4, pdec=2)  # fmt: skip
+        rev = replace(c.revision, month=rng.randint(1, 12))
+        end = date(2022, rng.randint(1, 12), 28) if n % 2 else None
+        contracts.append(replace(c, revision=rev, end=end))
+    rows = []
+    for i in range(400):
+        y, m = rng.randint(2018, 2023), rng.randint(1, 12)
+        day = (
+            f"{y + (m == 12)}-{m % 12 + 1:02d}-{rng.randint(1, 28):02d}"
+            if rng.random() < 0.6
+            else ""
+        )
+        rows.append(f"F{i},1,c{rng.randint(0, 6)},P1,{y}-{m:02d},10,{rng.choice([50.0, 55.5, 60.12])},"
+                    f"{rng.choice([500.0, 555.0, 601.2])},,0.2,,{day}")  # fmt: skip
+    path = tmp_path / "inv.csv"
+    path.write_text(HEADER.strip() + ",invoice_date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    results = []
+    for rows_per_slice, slots in ((1_000_000, 32_000_000), (1_000_000, 0), (37, 32_000_000)):
+        monkeypatch.setattr(batches, "BATCH_ROWS", rows_per_slice)
+        monkeypatch.setattr(due, "MAX_SLOTS", slots)
+        results.append(audit(read_invoices(path), contracts, store))
+    codes = set(results[0].findings["code"])
+    assert {"unit-price-mismatch", "period-outside-contract", "unknown-contract"} <= codes
+    for other in results[1:]:
+        assert other.findings.equals(results[0].findings)
+        assert other.notes == results[0].notes and other.problems == results[0].problems
