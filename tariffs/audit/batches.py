@@ -50,6 +50,9 @@ class Copies:
     first occurrence of a line is always among the rows handed before.
     """
 
+    #: no copies (set below the class)
+    NONE: pl.DataFrame
+
     def __init__(self, invoices: Invoices):
         self.key = key_columns(invoices)
         hashes = invoices.frame.select("row", pl.struct(self.key).hash().alias("_h")).collect()
@@ -71,6 +74,9 @@ class Copies:
         first = self.seen.select("row", pl.col("row").min().over(self.key).alias("first_row"))
         copies = first.filter(pl.col("row").is_in(mine["row"].implode()))
         return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
+
+
+Copies.NONE = pl.DataFrame(schema=DUPLICATES)
 
 
 def slices(invoices: Invoices, lines: int, rows: int | None = None) -> Iterator[pl.LazyFrame]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 
 import polars as pl
 
@@ -98,19 +99,26 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     tables only grow, so the rows it was given stay valid).
     """
     terms = terms_of(contracts)
-    copies = Copies(invoices)
     cuts = publication_dates(store)
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
+    typed_ones = typed_slices(invoices, lines)
+    first = next(typed_ones)
+    with ThreadPoolExecutor(1) as pool:
+        # the first slice's prices computed while the duplicates are found (the engine and
+        # the hash pass overlap); which keys the lines asked is recorded below, as usual
+        keyed = _prepared(first, terms, Copies.NONE, cuts, dated).collect(engine="in-memory")
+        primed = pool.submit(due.prime, keyed, _more(lines, first))
+        copies = Copies(invoices)
+        primed.result()
     done = []
     with ThreadPoolExecutor(1) as checker:
         running = None
-        for typed in typed_slices(invoices, lines):
+        for typed in chain([first], typed_ones):
             later = copies.in_slice(typed)
             prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
-            # price ahead only when later slices hold at least half as many lines as this one
-            more = 2 * (lines - typed.height) >= typed.height
+            more = _more(lines, typed)
             prow, block = due.attach(prepared, more)
             prepared = prepared.with_columns(block)
             narrow = _narrow(invoices, prepared, prow, due, terms)
@@ -127,6 +135,11 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
         problems=due.problems,
         checked=invoices.frame,
     )
+
+
+def _more(lines: int, typed: pl.DataFrame) -> bool:
+    """Price ahead only when later slices hold at least half as many lines as this one."""
+    return 2 * (lines - typed.height) >= typed.height
 
 
 def _check(

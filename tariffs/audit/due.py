@@ -273,6 +273,15 @@ class Due:
             self.used = self.used.scatter(used, True)
         return prow, block
 
+    def prime(self, lines: pl.DataFrame, more: bool = False) -> None:
+        """Price what ``lines`` need before their duplicates are known (:meth:`attach`), without
+        recording which keys they asked: the lines of the same slice, attached again once
+        their blocks are final, find these prices and record their keys then."""
+        asked = self.asked
+        self.attach(lines, more)
+        self.asked = asked
+        self.used = pl.repeat(False, self.prices.height, dtype=pl.Boolean, eager=True).alias("used")
+
     def book(self) -> Book:
         """The tables as they are now."""
         return Book(self.prices, self.vat, self.trace, self.provisional)
