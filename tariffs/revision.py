@@ -525,9 +525,13 @@ def _coefficients(comps: pl.DataFrame, params: pl.DataFrame, dated: pl.DataFrame
     param_cols = ["kdec", "pdec", "rounding", "cap", "floor", "safeguard"]  # fmt: skip
     terms = pl.concat([keys, comps.select(comp_cols)[keys["tid"]]], how="horizontal")
     terms = pl.concat(
-        [terms, params.select(param_cols)[terms["cid"]],
-         base_flags.select("base_differs", "base_any_chained")[terms["tid"]]], how="horizontal",
-    )  # fmt: skip
+        [
+            terms,
+            params.select(param_cols)[terms["cid"]],
+            base_flags.select("base_differs", "base_any_chained")[terms["tid"]],
+        ],
+        how="horizontal",
+    ).rechunk()  # one chunk per column: later steps do not realign them one by one
     stub = pl.col("stub")
     terms = terms.with_columns(
         pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0).cast(pl.Int64),
@@ -632,7 +636,7 @@ def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
     rules = terms["rounding"].unique().to_list()
     k = pl.col("k_clamped")
     product = pl.col("base_price") * pl.col("coefficient")
-    terms = (  # lazy: the scaled values shared by rounding and the boundary test computed once
+    added = (  # lazy: the scaled values shared by rounding and the boundary test computed once
         terms.lazy()
         .with_columns(
             round_expr(k, pl.col("kdec"), rule, kdecs, rules).alias("coefficient"),
@@ -643,15 +647,18 @@ def _round_all(terms: pl.DataFrame, pipe: Pipeline) -> pl.DataFrame:
             (pl.col("_ambiguous_k") | ambiguous_expr(product, pl.col("pdec"), rule, rules))
             .fill_null(False).alias("ambiguous"),
         )
-        .drop("_ambiguous_k")
+        .select("coefficient", "price", "ambiguous")
         .collect()
+        .rechunk()
     )  # fmt: skip
-    rows = terms["ambiguous"].arg_true()
-    if rows.len() == 0:
-        return terms
-    hard = terms[rows]
-    exact = _exact(hard, pipe.trace(hard.select(TKEY)))  # in the order of ``hard``
-    return terms.with_columns(terms[c].scatter(rows, exact[c]) for c in ("coefficient", "price"))
+    rows = added["ambiguous"].arg_true()
+    if rows.len():
+        hard = terms.hstack(added)[rows]
+        exact = _exact(hard, pipe.trace(hard.select(TKEY)))  # in the order of ``hard``
+        added = added.with_columns(
+            added[c].scatter(rows, exact[c]) for c in ("coefficient", "price")
+        )
+    return terms.hstack(added)
 
 
 def _exact(hard: pl.DataFrame, trace: pl.DataFrame) -> pl.DataFrame:
