@@ -95,8 +95,10 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
     (:class:`tariffs.audit.due.Due`), then its lines are checked and only the
     findings kept. Three slices are in flight: the next one read (a thread),
     this one keyed and priced, the previous one checked (another thread,
-    against a :meth:`~tariffs.audit.due.Due.book` of what was due then: the
-    tables only grow, so the rows it was given stay valid).
+    against a :meth:`~tariffs.audit.due.Due.book` of the prices then: the
+    tables only grow, so the rows it was given stay valid; the VAT table is
+    grown by the checking thread alone). The first slice is priced while the
+    duplicated lines are found (:meth:`~tariffs.audit.due.Due.prime`).
     """
     terms = terms_of(contracts)
     cuts = publication_dates(store)
@@ -121,10 +123,10 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
             more = _more(lines, typed)
             prow, block = due.attach(prepared, more)
             prepared = prepared.with_columns(block)
-            narrow = _narrow(invoices, prepared, prow, due, terms)
             if running is not None:
                 done.append(running.result())
-            running = checker.submit(_check, invoices, prepared, narrow, due.book(), terms, later)
+            book = due.book()
+            running = checker.submit(_check, invoices, prepared, prow, due, book, terms, later)
         done.append(running.result())
     findings = pl.concat([f for f, _ in done], how="diagonal_relaxed").sort("row")
     notes = pl.concat([n for _, n in done])
@@ -145,7 +147,8 @@ def _more(lines: int, typed: pl.DataFrame) -> bool:
 def _check(
     invoices: Invoices,
     lines: pl.DataFrame,
-    narrow: pl.LazyFrame,
+    prow: pl.Series,
+    vat: Due,
     due: Book,
     terms: Terms,
     later: pl.DataFrame,
@@ -153,11 +156,13 @@ def _check(
     """One batch: its findings and the rows behind its notes (both small).
 
     The flags are computed on a narrow frame (:func:`_narrow`: the columns they
-    read, the price and VAT due gathered by row); only the lines with a block
-    or a flag are then taken whole (their text keys stripped, the first copy of
-    a duplicated line joined) before any message is built.
+    read, the price due gathered by its row ``prow`` in ``due``, the VAT rate
+    due by its row in ``vat.vat``: the VAT table is read and grown by the
+    checking thread only); only the lines with a block or a flag are then taken
+    whole (their text keys stripped, the first copy of a duplicated line
+    joined) before any message is built.
     """
-    narrow = _with_prices(narrow)
+    narrow = _with_prices(_narrow(invoices, lines, prow, due, vat, terms))
     index_rows = _index_checks(invoices, narrow, due)
     if invoices.index_columns:
         bad = index_rows.filter(pl.col("bad")).collect(engine="in-memory")
@@ -174,7 +179,7 @@ def _check(
                     narrow[c].null_count() == narrow.height]  # fmt: skip
     whole = whole.drop(later_prices, strict=False).hstack(
         [due.prices[c].gather(whole["prow"]).alias(c) for c in later_prices]
-        + [due.vat["vat_why"].gather(whole["vrow"])]
+        + [vat.vat["vat_why"].gather(whole["vrow"])]
     )
     flagged_lines = (
         strip_keys(whole.lazy().with_columns(terms.column("unit")))
@@ -195,7 +200,7 @@ def _check(
 
 
 def _narrow(
-    invoices: Invoices, lines: pl.DataFrame, prow: pl.Series, due: Due, terms: Terms
+    invoices: Invoices, lines: pl.DataFrame, prow: pl.Series, due: Book, vat: Due, terms: Terms
 ) -> pl.LazyFrame:
     """The columns the flags read, with ``_pos`` (the line's position in ``lines``), the price
     due of :data:`LINE_PRICES` gathered by ``prow`` and the VAT rate due by ``vrow``.
@@ -215,11 +220,11 @@ def _narrow(
         pl.lit(vat_sets.item(0), pl.Int64) if vat_sets.len() == 1 else terms.column("_vat_set")
     )
     narrow = narrow.with_columns(per_mwh.alias("per_mwh"), vat_set.alias("_vat_set"))
-    vrow = due.vat_rows(narrow)
+    vrow = vat.vat_rows(narrow)
     basis = [terms.column("contract_basis")] if _has_basis(invoices) else [
         pl.lit(None, pl.String).alias("contract_basis")]  # fmt: skip
     return (
-        narrow.hstack([vrow.alias("vrow"), due.vat["vat_due"].gather(vrow)])
+        narrow.hstack([vrow.alias("vrow"), vat.vat["vat_due"].gather(vrow)])
         .lazy()
         .with_columns(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"),

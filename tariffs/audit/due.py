@@ -195,7 +195,6 @@ class Book:
     rows a slice was given stay valid while later slices are priced."""
 
     prices: pl.DataFrame
-    vat: pl.DataFrame
     trace: pl.DataFrame
     provisional: pl.DataFrame
 
@@ -284,7 +283,7 @@ class Due:
 
     def book(self) -> Book:
         """The tables as they are now."""
-        return Book(self.prices, self.vat, self.trace, self.provisional)
+        return Book(self.prices, self.trace, self.provisional)
 
     def add_vat(self, vat_keys: pl.DataFrame) -> None:
         """The VAT rates due for the ``vat_keys`` (:data:`VAT_KEYS`) not known yet."""
