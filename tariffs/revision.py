@@ -69,17 +69,21 @@ class Result:
     def restricted(self, keep: pl.DataFrame, store: IndexStore, as_of: date | None,
                    notes: list[str] = ()) -> Result:  # fmt: skip
         """The same result for the (contract, at) rows of ``keep`` only; the trace stays lazy."""
-        pipe = self._lazy
-        keys = keep.join(pipe.cids, on="contract").select(pack(pl.col("cid"), pl.col("at")))
-        keys = keys.to_series().unique()
+        keys = keep.join(self._lazy.cids, on="contract").select(pack(pl.col("cid"), pl.col("at")))
+        return self.restricted_to(keys.to_series(), store, as_of, notes)
+
+    def restricted_to(self, keys: pl.Series, store: IndexStore, as_of: date | None,
+                      notes: list[str] = ()) -> Result:  # fmt: skip
+        """:meth:`restricted` to the :func:`pack` keys of (cid, at)."""
+        keys = keys.unique()
         if self._keep is not None:
             keys = keys.filter(keys.is_in(self._keep.implode()))
         rows = pack(pl.lit(self._cid), pl.col("at")).is_in(keys.implode())
         mask = self.frame.select(rows).to_series()
         frame, cid = self.frame.filter(mask), self._cid.filter(mask)
-        missing = pipe.missing_trace(keys)
+        missing = self._lazy.missing_trace(keys)
         problems = list(notes) + problems_of(missing, store, as_of)
-        return Result(frame, problems=problems, _lazy=pipe, _keep=keys, _cid=cid)
+        return Result(frame, problems=problems, _lazy=self._lazy, _keep=keys, _cid=cid)
 
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise")."""
@@ -837,7 +841,7 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
         .group_by("contract")
         .agg(pl.col("at").max())
     )
-    result = compute(formulas, store, pl.concat([before, dates]).unique(), as_of)
+    result = compute(formulas, store, pl.concat([before, dates]), as_of)  # disjoint
     if before.height == 0:
         return result
     return result.restricted(dates, store, as_of)
@@ -867,18 +871,20 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
             pl.col("end_month").is_null() | (pl.col("end_month") >= at)
         )
         dates = revision_months(in_force, at - 23, at)
-        dates = dates.sort("at").group_by("contract", maintain_order=True).tail(2)
+        # a contract's dates are consecutive and ascending (revision_months): its last two
+        dates = dates.filter(pl.col("contract").ne_missing(pl.col("contract").shift(-2)))
         notes += _not_yet_revised(in_force, dates, at)
     result = compute(formulas, store, dates, as_of)
-    frame = result.frame
+    frame = result.frame.select("at", "missing", result._cid.alias("cid"))
     if at is None:
-        complete = frame.group_by("contract", "at").agg((pl.col("missing") == 0).all().alias("ok"))
-        best = complete.sort("at").group_by("contract").agg(
+        complete = frame.group_by("cid", "at").agg((pl.col("missing") == 0).all().alias("ok"))
+        best = complete.sort("at").group_by("cid").agg(
             pl.col("at").filter(pl.col("ok")).last().alias("ok_at"), pl.col("at").last().alias("last_at"),
-        ).select("contract", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
+        ).select("cid", pl.coalesce("ok_at", "last_at").alias("at"))  # fmt: skip
     else:
-        best = frame.group_by("contract").agg(pl.col("at").max())
-    return result.restricted(best, store, as_of, notes)
+        best = frame.group_by("cid").agg(pl.col("at").max())
+    keys = best.select(pack(pl.col("cid"), pl.col("at"))).to_series()
+    return result.restricted_to(keys, store, as_of, notes)
 
 
 def _formulas(inputs) -> Formulas:
