@@ -155,3 +155,13 @@ def test_month_slots_agree_with_the_key_lookup_on_random_schedules(tmp_path, mon
     for other in results[1:]:
         assert other.findings.equals(results[0].findings)
         assert other.notes == results[0].notes and other.problems == results[0].problems
+
+
+def test_each_checked_slice_is_reported_for_a_progress_bar(tmp_path, monkeypatch):
+    path = tmp_path / "inv.csv"
+    path.write_text(HEADER + BODY, encoding="utf-8")
+    monkeypatch.setattr(batches, "BATCH_ROWS", 3)
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], kdec=4, pdec=2)
+    calls = []
+    audit(read_invoices(path), [c], memory_store(STORE), on_slice=lambda *a: calls.append(a))
+    assert calls == [(3, 8), (6, 8), (8, 8)]

@@ -85,8 +85,11 @@ class Audit:
     checked: pl.LazyFrame | None = None
 
 
-def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
+def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Audit:
     """Run every check on every line of ``invoices``; see the module Notes.
+
+    ``on_slice(done, total)``, when given, is called after each slice is checked with the
+    number of lines checked so far and in the file (a progress bar).
 
     ``contracts``: a :class:`tariffs.portfolio.Portfolio` or a list of
     :class:`tariffs.model.Contract`. One pass over the file in row batches
@@ -125,11 +128,13 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
             prepared = prepared.with_columns(block)
             if running is not None:
                 done.append(running.result())
+                _report(on_slice, done, lines)
             book = due.book()
             running = checker.submit(_check, invoices, prepared, prow, due, book, terms, later)
         done.append(running.result())
-    findings = pl.concat([f for f, _ in done], how="diagonal_relaxed").sort("row")
-    notes = pl.concat([n for _, n in done])
+        _report(on_slice, done, lines)
+    findings = pl.concat([f for f, _, _ in done], how="diagonal_relaxed").sort("row")
+    notes = pl.concat([n for _, n, _ in done])
     return Audit(
         findings=explain(findings.cast(FINDING_SCHEMA), store),
         notes=_notes(notes).to_dicts(),
@@ -137,6 +142,11 @@ def audit(invoices: Invoices, contracts, store: IndexStore) -> Audit:
         problems=due.problems,
         checked=invoices.frame,
     )
+
+
+def _report(on_slice, done: list, lines: int) -> None:
+    if on_slice is not None:
+        on_slice(sum(f[2] for f in done), lines)
 
 
 def _more(lines: int, typed: pl.DataFrame) -> bool:
@@ -152,8 +162,8 @@ def _check(
     due: Book,
     terms: Terms,
     later: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One batch: its findings and the rows behind its notes (both small).
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """One batch: its findings, the rows behind its notes (both small) and its number of lines.
 
     The flags are computed on a narrow frame (:func:`_narrow`: the columns they
     read, the price due gathered by its row ``prow`` in ``due``, the VAT rate
@@ -196,7 +206,7 @@ def _check(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
          _note_rows(flagged_lines, due)], engine="in-memory",
     )  # fmt: skip
-    return findings, notes
+    return findings, notes, lines.height
 
 
 def _narrow(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
+from tariffs.cli.common import emit, guarded, indices_option, progress, report_options, warn
 from tariffs.errors import OptionError
 from tariffs.report import atomic_write_text, to_csv, to_json
 
@@ -78,6 +78,7 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
       tariffs audit invoices.xlsx --contracts contracts --tolerance 1 --format xlsx -o audit.xlsx
       tariffs audit invoices.csv --dju 2250 --metered 1830 --season 2003-2004 --billed-settlement 412.5
     """
+    from tariffs.audit.batches import BATCH_ROWS
     from tariffs.audit.checks import audit
     from tariffs.audit.invoices import read_invoices
     from tariffs.audit.report import audit_json, exceeds
@@ -89,7 +90,12 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
     lines = read_invoices(invoices)
     for message in _unchecked_index_columns(lines.index_columns, store.catalog):
         warn(f"{invoices}:1: {message}")
-    result = audit(lines, contracts, store)
+    with progress(1, f"auditing {invoices}") as step:
+
+        def checked(done: int, total: int) -> None:
+            step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
+
+        result = audit(lines, contracts, store, on_slice=checked)
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts
     )

@@ -69,12 +69,13 @@ def warn(message: str) -> None:
 def progress(total: int, description: str, *, enabled: bool | None = None):
     """A rich progress bar on standard error while long work runs; silent when not a terminal.
 
-    Yields ``step(text)``, which advances the bar by one stage and names the next.
+    Yields ``step(text, total=None)``, which advances the bar by one stage and names
+    the next (``total``: the number of stages, when known only once the work runs).
     The pipeline is vectorised (no per-row loop), so stages are the unit of progress.
     """
     show = sys.stderr.isatty() if enabled is None else enabled
     if not show:
-        yield lambda text="": None
+        yield lambda text="", total=None: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -82,4 +83,8 @@ def progress(total: int, description: str, *, enabled: bool | None = None):
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda text="": bar.update(task, advance=1, description=text or description)
+
+        def step(text: str = "", total: int | None = None) -> None:
+            bar.update(task, advance=1, description=text or description, total=total)
+
+        yield step
