@@ -578,7 +578,7 @@ def _per_date(big: pl.DataFrame) -> pl.DataFrame:
     """
     term_value = pl.col("wb") * pl.col("value")
     key = pack(pl.col("tid"), pl.col("at"))
-    rows = big.select(key.alias("_key"), term_value.alias("_v"))
+    rows = big.select(key.alias("_key"), term_value.alias("_v")).rechunk()  # gathers by position
     first = (pl.col("_key") != pl.col("_key").shift()).fill_null(True)
     starts = rows.select(first.arg_true().cast(pl.Int64)).to_series()
     ends = pl.concat([starts.slice(1), pl.Series([rows.height], dtype=pl.Int64)])
@@ -614,11 +614,16 @@ def _kahan(values: pl.Series, starts: pl.Series, sizes: pl.Series) -> pl.Series:
     total = pl.repeat(0.0, starts.len(), dtype=pl.Float64, eager=True)
     carry = total
     last = values.len() - 1
+    nulls = values.null_count() > 0
+    smallest = int(sizes.min() or 0)
     for k in range(int(sizes.max() or 0)):
         x = values.gather((starts + k).clip(upper_bound=last))
-        valid = (sizes > k) & x.is_not_null()
         y = x - carry
         t = total + y
+        if k < smallest and not nulls:  # a value at this position in every run
+            carry, total = (t - total) - y, t
+            continue
+        valid = (sizes > k) & x.is_not_null()
         carry = ((t - total) - y).zip_with(valid, carry)
         total = t.zip_with(valid, total)
     odd = (~total.is_finite()).arg_true()  # an overflow: polars' own sum for those runs

@@ -64,6 +64,23 @@ def test_kahan_sum_of_runs_is_bitwise_the_polars_group_sum(runs):
     assert got.to_list() == expected.to_list()
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1e4), min_size=2, max_size=6), min_size=1, max_size=40))
+def test_kahan_sum_of_runs_without_nulls_is_bitwise_the_polars_group_sum(runs):
+    """No null: the positions every run has are summed without masks."""
+    frame = pl.DataFrame(
+        {
+            "g": [i for i, run in enumerate(runs) for _ in run],
+            "v": [v for run in runs for v in run],
+        },
+        schema={"g": pl.Int64, "v": pl.Float64},
+    )
+    expected = frame.group_by("g").agg(pl.col("v").sum()).sort("g")["v"]
+    sizes = pl.Series([len(r) for r in runs], dtype=pl.Int64)
+    got = revision._kahan(frame["v"], sizes.cum_sum() - sizes, sizes)
+    assert got.to_list() == expected.to_list()
+
+
 def test_kahan_sum_of_an_overflowing_run_is_polars_own():
     frame = pl.DataFrame({"g": [0, 0, 0, 1, 1], "v": [1e308, 1e308, 1.0, 0.5, 0.25]})
     expected = frame.group_by("g").agg(pl.col("v").sum()).sort("g")["v"].to_list()
