@@ -837,10 +837,13 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
 
     ``inputs``: contracts, or their :class:`Formulas` (e.g. from a portfolio table).
     The revision date just before the window is computed too (then dropped), so
-    the safeguard flag of the window's first date compares with it.
+    the safeguard flag of the window's first date compares with it (only when
+    a contract has a safeguard: the flag is that date's only use).
     """
     formulas = _formulas(inputs)
     dates = revision_months(formulas.params, first, last)
+    if formulas.params["safeguard"].is_null().all():  # no safeguard: no date before is needed
+        return compute(formulas, store, dates, as_of)
     before = (
         revision_months(formulas.params, first - 12, first - 1)
         .group_by("contract")
@@ -864,7 +867,8 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
     -----
     With ``at`` given, only the revision dates of ``[at - 23, at]`` are generated:
     the two latest dates of any schedule (yearly at worst) lie in that window, and
-    they are all ``revise`` needs (the latest, and the one before for the safeguard).
+    they are all ``revise`` needs (the latest, and the one before for the safeguard;
+    only the latest when no contract has a safeguard).
     """
     formulas = _formulas(inputs)
     last = at if at is not None else (today if today is not None else _this_month())
@@ -876,8 +880,10 @@ def revise(inputs, store: IndexStore, at: int | None = None, today: int | None =
             pl.col("end_month").is_null() | (pl.col("end_month") >= at)
         )
         dates = revision_months(in_force, at - 23, at)
-        # a contract's dates are consecutive and ascending (revision_months): its last two
-        dates = dates.filter(pl.col("contract").ne_missing(pl.col("contract").shift(-2)))
+        # a contract's dates are consecutive and ascending (revision_months): its last two,
+        # or its last one when no contract has a safeguard (the flag is the other's only use)
+        two = 2 if in_force["safeguard"].is_not_null().any() else 1
+        dates = dates.filter(pl.col("contract").ne_missing(pl.col("contract").shift(-two)))
         notes += _not_yet_revised(in_force, dates, at)
     result = compute(formulas, store, dates, as_of)
     frame = result.frame.select("at", "missing", result._cid.alias("cid"))

@@ -200,3 +200,28 @@ def test_as_of_cut_and_today_agree_on_definitive_values(genuine):
     today = revision.compute(formulas_of(contracts), store, dates)
     later = revision.compute(formulas_of(contracts), store, dates, as_of=date(2030, 1, 1))
     assert_frame_equal(today.frame, later.frame)
+
+
+def test_without_safeguard_the_date_before_is_not_needed(genuine):
+    """revise and history skip the previous revision date when no contract has a safeguard:
+    the same rows as when one contract (an extra copy, never hit) needs it."""
+    store, contracts = genuine
+    plain = formulas_of(contracts)
+    assert plain.params["safeguard"].is_null().all()
+    first = plain.params.head(1)
+    extra = Formulas(
+        pl.concat([plain.params, first.with_columns(contract=pl.lit("x-copy"), safeguard=pl.lit(99.0))]),
+        pl.concat([plain.components, plain.components.filter(pl.col("contract") == first["contract"][0])
+                   .with_columns(contract=pl.lit("x-copy"))]),
+        pl.concat([plain.indices, plain.indices.filter(pl.col("contract") == first["contract"][0])
+                   .with_columns(contract=pl.lit("x-copy"))]),
+    )  # fmt: skip
+    mine = pl.col("contract") != "x-copy"
+    for run in (
+        lambda f: revision.revise(f, store, at=2016 * 12 + 6),
+        lambda f: revision.history(f, store, 2010 * 12, 2014 * 12),
+    ):
+        fast, full = run(plain), run(extra)
+        assert fast.frame.height > 0
+        assert_frame_equal(fast.frame, full.frame.filter(mine))
+        assert_frame_equal(_trace(fast), _trace(full).filter(mine))
