@@ -28,6 +28,10 @@ three months) carrying running sums: the mean over months ``[first, last]`` is
 equals ``last - first + 1``. Windows are deduplicated before the lookup, so
 the cost grows with the number of distinct (series, window) pairs, not with the
 number of contracts.
+
+The engine (:mod:`tariffs.revision`) reads the windows of every formula index ×
+date from a grid of (series, lag, window) shapes × months (:func:`grid_windows`):
+a row's window number is arithmetic on integers, no hash join per row.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from datetime import date
 
 import polars as pl
 
+from tariffs.formulas import gather_at, pack, unpack
 from tariffs.periods import first_day
 from tariffs.series import IndexStore
 
@@ -257,3 +262,135 @@ def pick_latest(wanted: pl.DataFrame, store: IndexStore, values: pl.DataFrame,
 def _day(month: int, as_of: date | None) -> date:
     day = first_day(month)
     return min(day, as_of) if as_of is not None else day
+
+
+def with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame,
+               sids: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
+    """The base value used (I0) of each formula index, its source, and the flags it raises.
+
+    Notes
+    -----
+    The contract's ``base_value`` binds. When the series at the base period comes
+    from an older chained series and the contract's I0 equals the *older* series'
+    value (as written, to its decimals), I0 is converted into the current base by
+    the linking coefficient (I0 / coefficient) and the row is flagged
+    ``chained-series``; otherwise a different published value gives
+    ``base-value-differs``. ``wb`` = weight / I0.
+    """
+    idx = idx.with_columns(
+        window_key(pl.col("sid"), pl.col("bfirst"), pl.col("blast")).alias("_wkey")
+    )
+    wanted = windows_of(idx["_wkey"].unique().to_frame(), sids)
+    base = pick_windows(wanted.select(WINDOW), dense, series).join(
+        wanted, on=WINDOW, maintain_order="left"
+    ).select(
+        "_wkey",
+        pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
+        pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
+        pl.col("link_coefficient").alias("base_link_coefficient"),
+    )  # fmt: skip
+    idx = idx.join(base, on="_wkey", how="left", maintain_order="left").drop("_wkey")
+    scale = pl.lit(10.0).pow(pl.col("base_value_decimals"))
+    link = pl.col("base_link_coefficient")
+    same = lambda a, b: ((a * scale).round(0) == (b * scale).round(0)).fill_null(False)  # noqa: E731
+    old_base = pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
+                                                              pl.col("base_value"))  # fmt: skip
+    differs = pl.col("series_base_value").is_not_null() & ~pl.col("_old") & ~same(
+        pl.col("series_base_value"), pl.col("base_value"))  # fmt: skip
+    used = pl.when(pl.col("_old")).then(pl.col("base_value") / link).otherwise(pl.col("base_value"))
+    # the flags and the conversion concern the indices whose contract writes I0 only
+    rows = idx["base_value"].is_not_null().arg_true()
+    given = (
+        idx[rows]
+        .with_columns(old_base.alias("_old"))
+        .select("_old", differs.alias("_differs"), used.alias("_used"))
+    )
+    old = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_old"])
+    differs = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_differs"])
+    given_bv = pl.col("base_value").is_not_null()
+    return idx.with_columns(
+        idx["series_base_value"].scatter(rows, given["_used"]).alias("base_used"),
+        pl.when(given_bv).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
+        differs.alias("base_differs"),
+        (old | (~given_bv & pl.col("base_chained").fill_null(False))).alias("base_any_chained"),
+    ).with_columns((pl.col("weight") / pl.col("base_used")).alias("wb"))
+
+
+def windows_of(keys: pl.DataFrame, sids: pl.DataFrame) -> pl.DataFrame:
+    """``_wkey`` (:func:`window_key`) -> + sid, series, first, last."""
+    sid, last = unpack(pl.col("_wkey"))
+    sid, first = unpack(sid)
+    keys = keys.with_columns(sid.alias("sid"), first.alias("first"), last.alias("last"))
+    return keys.with_columns(gather_at(sids["series"], "sid"))
+
+
+def window_key(sid: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """One Int64 key of a window (series number, first month, last month), see :func:`pack`."""
+    return pack(pack(sid, first), last)
+
+
+GRID_LIMIT = 2_000_000  # windows in a grid of (series, lag, window) shapes × months
+
+
+def grid_windows(idx, plain, dates_i, dense, series, sids) -> tuple[pl.DataFrame, pl.Expr] | None:
+    """Every window of every index shape (series, lag, window) at every month of the dates,
+    and the expression of a row's ``wid`` in that grid (no hash join); None when the
+    grid would hold more than ``GRID_LIMIT`` windows.
+
+    Notes
+    -----
+    ``wid = shape × span + at - first_month``. A window of a series the catalog
+    does not know is not looked up (``wid`` null: the value is missing).
+    """
+    if plain.height == 0 or dates_i.height == 0:
+        return None
+    shape_key = (pl.col("sid") * 2**20 + pl.col("lag")) * 2**20 + pl.col("window")
+    shapes = plain.select(shape_key.unique(maintain_order=True).alias("_shape"))
+    lo, hi = dates_i["at"].min(), dates_i["at"].max()
+    span = hi - lo + 1
+    if shapes.height * span > GRID_LIMIT:
+        return None
+    shapes = shapes.with_columns(
+        (pl.col("_shape") // 2**40).alias("sid"), (pl.col("_shape") // 2**20 % 2**20).alias("lag"),
+        (pl.col("_shape") % 2**20).alias("window"),
+    ).with_row_index("shape")  # fmt: skip
+    grid = shapes.join(pl.DataFrame({"at": pl.int_range(lo, hi + 1, eager=True)}), how="cross")
+    grid = grid.select(
+        "sid", (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
+        (pl.col("at") - pl.col("lag")).alias("last"),
+    ).with_columns(gather_at(sids["series"], "sid"))  # fmt: skip
+    looked = pick_windows(grid.select(WINDOW), dense, series)
+    windows = grid.join(looked, on=WINDOW, how="left", maintain_order="left").select(
+        *looked.columns, "sid"
+    )
+    windows = windows.with_row_index("wid").with_columns(
+        pl.col("wid").cast(pl.Int64),
+        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
+    )
+    number = shapes.select("_shape", pl.col("shape").cast(pl.Int64))
+    shape_of = idx.select(shape_key.alias("_shape")).join(  # by iid, the row number in idx
+        number, on="_shape", how="left", maintain_order="left"
+    )["shape"]
+    known = gather_at(idx["sid"], "iid") < series.height
+    place = gather_at(shape_of, "iid") * span + pl.col("at") - lo
+    return windows, pl.when(known).then(place)
+
+
+def hashed_windows(wanted: pl.LazyFrame, dense, series, sids) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``big`` and the windows, each distinct window looked up once and joined by its key."""
+    cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
+    last = pl.col("at") - pl.col("lag")
+    wkey = window_key(pl.col("sid"), last - pl.col("window") + 1, last)
+    wanted = wanted.select("iid", "tid", "at", "wb", wkey.alias("wkey")).collect()
+    keys = windows_of(wanted.select(pl.col("wkey").unique().alias("_wkey")), sids)
+    windows = pick_windows(keys.select(WINDOW), dense, series)
+    windows = windows.join(keys.rename({"_wkey": "wkey"}), on=WINDOW, maintain_order="left")
+    # a series the catalog does not know has no window: its value is missing
+    windows = windows.filter(pl.col("sid") < series.height).with_row_index("wid")
+    windows = windows.with_columns(
+        pl.col("wid").cast(pl.Int64),
+        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
+    )
+    looked = windows.select("wkey", "wid", "value", "prov", "chained")
+    big = wanted.join(looked, on="wkey", how="left", maintain_order="left").select(cols)
+    return big, windows.drop("wkey")

@@ -27,15 +27,27 @@ from decimal import Decimal
 import polars as pl
 
 from tariffs.diagnostics import problems_of
-from tariffs.formulas import Formulas, formulas_of, on_schedule, revision_months
+from tariffs.formulas import (
+    Formulas,
+    formulas_of,
+    gather_at,
+    index_rows,
+    on_schedule,
+    pack,
+    revision_months,
+    row_numbers,
+    series_numbers,
+    unpack,
+)
 from tariffs.periods import format_month as month_name
 from tariffs.picking import (
-    WINDOW,
     dense_months,
+    grid_windows,
+    hashed_windows,
     month_text,
     pick_latest,
-    pick_windows,
     series_frame,
+    with_base,
 )
 from tariffs.rounding import CONTEXT, ambiguous_expr, round_decimal, round_expr, to_decimal
 from tariffs.series import IndexStore
@@ -88,27 +100,6 @@ class Result:
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise")."""
         return to_rows(self.frame, self.trace)
-
-
-MONTH_BITS = 21
-MONTH_OFFSET = 2**20
-
-
-def pack(owner: pl.Expr, month: pl.Expr) -> pl.Expr:
-    """One Int64 key of a row number (``tid``, ``cid``, ``sid``...) and a month number.
-
-    Notes
-    -----
-    ``owner × 2^21 + month + 2^20``: a month number of a four-digit year is
-    below 120,000, far inside ±2^20; owners below 2^42. Joins, group-bys and
-    ``is_in`` on one integer column are two to four times as fast as on two.
-    """
-    return owner.cast(pl.Int64) * 2**MONTH_BITS + (month.cast(pl.Int64) + MONTH_OFFSET)
-
-
-def unpack(key: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The (owner, month) of a :func:`pack` key."""
-    return key // 2**MONTH_BITS, key % 2**MONTH_BITS - MONTH_OFFSET
 
 
 @dataclass
@@ -194,16 +185,16 @@ def compute(
     """
     values = store.resolved(as_of)
     series = series_frame(store).with_row_index("sid").with_columns(pl.col("sid").cast(pl.Int64))
-    sids = _series_numbers(series, formulas.indices)
+    sids = series_numbers(series, formulas.indices)
     params = formulas.params.with_row_index("cid").with_columns(pl.col("cid").cast(pl.Int64))
     cids = params.select("contract", "cid")
     comps = (
         formulas.components.with_row_index("tid")
         .with_columns(pl.col("tid").cast(pl.Int64))
-        .pipe(_row_numbers, params, ["contract"], "cid")
+        .pipe(row_numbers, params, ["contract"], "cid")
     )
     dense = dense_months(values)
-    idx = _with_base(_index_rows(formulas, comps, params, sids), dense, series, sids)
+    idx = with_base(index_rows(formulas, comps, params, sids), dense, series, sids)
     dated = _dated(params, dates)
     dates_i = dated.filter(~pl.col("stub")).select("cid", "at")
     big, windows = _current(
@@ -221,142 +212,6 @@ def compute(
     return Result(frame.drop("cid"), problems=problems, _lazy=pipe, _cid=frame["cid"])
 
 
-def _series_numbers(series: pl.DataFrame, indices: pl.DataFrame) -> pl.DataFrame:
-    """``series, sid`` of the catalog's series, then of series the catalog does not know."""
-    unknown = indices.select(pl.col("series").drop_nulls().unique().sort())
-    unknown = unknown.join(series, on="series", how="anti")
-    extra = unknown.with_columns(
-        pl.int_range(series.height, series.height + unknown.height).alias("sid")
-    )
-    return pl.concat(
-        [series.select("series", "sid"), extra.select("series", pl.col("sid").cast(pl.Int64))]
-    )
-
-
-def _series_number(sids: pl.DataFrame) -> pl.Expr:
-    """``sid`` of column ``series`` (every series of the formulas is in ``sids``, in sid order)."""
-    return pl.col("series").cast(pl.Enum(sids["series"])).to_physical().cast(pl.Int64).alias("sid")
-
-
-def _index_rows(formulas: Formulas, comps, params, sids) -> pl.DataFrame:
-    """One row per formula index (iid), with its rule and base window."""
-    rules = params.select(
-        "lag", "window", (pl.col("rule") == "mean").alias("_mean"),
-        (pl.col("rule") == "latest-published").alias("is_latest"),
-    )  # fmt: skip
-    return (
-        _row_numbers(formulas.indices, comps, ["contract", "term", "comp"], "tid")
-        .filter(pl.col("tid").is_not_null())
-        .with_columns(_gather(comps[c], "tid") for c in ("cid", "base_month", "base_span"))
-        .with_columns(_gather(rules[c], "cid") for c in rules.columns)
-        .with_columns(_series_number(sids))
-        .with_columns((pl.col("base_month") + pl.col("base_span") - 1).alias("blast"))
-        .with_columns(
-            pl.when(pl.col("_mean")).then(pl.col("blast") - pl.col("window") + 1)
-            .otherwise(pl.col("base_month")).alias("bfirst"),
-        )
-        .pipe(lambda f: f if f["tid"].is_sorted() else f.sort("tid", maintain_order=True))
-        .with_row_index("iid").with_columns(pl.col("iid").cast(pl.Int64))
-        .select("iid", "tid", "cid", "contract", "series", "sid", "index_order", "weight", "base_value",
-                "base_value_decimals", "is_latest", "lag", "window", "bfirst", "blast")
-    )  # fmt: skip
-
-
-def _row_numbers(
-    frame: pl.DataFrame, target: pl.DataFrame, keys: list[str], name: str
-) -> pl.DataFrame:
-    """``frame`` + ``name``: the row number in ``target`` of the row with the same ``keys``
-    (null when none).
-
-    Notes
-    -----
-    Consecutive rows of ``frame`` with the same keys form a run (string
-    comparisons with the previous row, no hashing); only the runs' keys are
-    joined with ``target``, or none when the runs are ``target``'s rows, in
-    order (the usual frames: components in their contracts' order, indices in
-    their components' order).
-    """
-    new = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift()) for k in keys)
-    flags = frame.select(new.alias("_new"))["_new"]
-    runs = frame.select(keys).filter(flags)
-    run = flags.cast(pl.Int64).cum_sum() - 1
-    if runs.equals(target.select(keys)):
-        return frame.with_columns(run.alias(name))
-    numbers = target.select(keys).with_row_index(name).with_columns(pl.col(name).cast(pl.Int64))
-    numbers = runs.join(numbers, on=keys, how="left", maintain_order="left")
-    return frame.with_columns(numbers[name].gather(run))
-
-
-def _with_base(idx: pl.DataFrame, dense: pl.DataFrame, series: pl.DataFrame,
-               sids: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
-    """The base value used (I0) of each formula index, its source, and the flags it raises.
-
-    Notes
-    -----
-    The contract's ``base_value`` binds. When the series at the base period comes
-    from an older chained series and the contract's I0 equals the *older* series'
-    value (as written, to its decimals), I0 is converted into the current base by
-    the linking coefficient (I0 / coefficient) and the row is flagged
-    ``chained-series``; otherwise a different published value gives
-    ``base-value-differs``. ``wb`` = weight / I0.
-    """
-    idx = idx.with_columns(
-        _window_key(pl.col("sid"), pl.col("bfirst"), pl.col("blast")).alias("_wkey")
-    )
-    wanted = _windows_of(idx["_wkey"].unique().to_frame(), sids)
-    base = pick_windows(wanted.select(WINDOW), dense, series).join(
-        wanted, on=WINDOW, maintain_order="left"
-    ).select(
-        "_wkey",
-        pl.col("value").alias("series_base_value"), pl.col("value_sum").alias("base_sum"),
-        pl.col("found").alias("base_found"), pl.col("chained").alias("base_chained"),
-        pl.col("link_coefficient").alias("base_link_coefficient"),
-    )  # fmt: skip
-    idx = idx.join(base, on="_wkey", how="left", maintain_order="left").drop("_wkey")
-    scale = pl.lit(10.0).pow(pl.col("base_value_decimals"))
-    link = pl.col("base_link_coefficient")
-    same = lambda a, b: ((a * scale).round(0) == (b * scale).round(0)).fill_null(False)  # noqa: E731
-    old_base = pl.col("base_chained").fill_null(False) & same(pl.col("series_base_value") * link,
-                                                              pl.col("base_value"))  # fmt: skip
-    differs = pl.col("series_base_value").is_not_null() & ~pl.col("_old") & ~same(
-        pl.col("series_base_value"), pl.col("base_value"))  # fmt: skip
-    used = pl.when(pl.col("_old")).then(pl.col("base_value") / link).otherwise(pl.col("base_value"))
-    # the flags and the conversion concern the indices whose contract writes I0 only
-    rows = idx["base_value"].is_not_null().arg_true()
-    given = (
-        idx[rows]
-        .with_columns(old_base.alias("_old"))
-        .select("_old", differs.alias("_differs"), used.alias("_used"))
-    )
-    old = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_old"])
-    differs = pl.repeat(False, idx.height, eager=True).scatter(rows, given["_differs"])
-    given_bv = pl.col("base_value").is_not_null()
-    return idx.with_columns(
-        idx["series_base_value"].scatter(rows, given["_used"]).alias("base_used"),
-        pl.when(given_bv).then(pl.lit("contract")).otherwise(pl.lit("series")).alias("base_source"),
-        differs.alias("base_differs"),
-        (old | (~given_bv & pl.col("base_chained").fill_null(False))).alias("base_any_chained"),
-    ).with_columns((pl.col("weight") / pl.col("base_used")).alias("wb"))
-
-
-def _gather(column: pl.Series, row: str) -> pl.Expr:
-    """``column`` at the row numbers held in column ``row`` (a gather, no hash join)."""
-    return pl.lit(column).gather(pl.col(row)).alias(column.name)
-
-
-def _windows_of(keys: pl.DataFrame, sids: pl.DataFrame) -> pl.DataFrame:
-    """``_wkey`` (:func:`_window_key`) -> + sid, series, first, last."""
-    sid, last = unpack(pl.col("_wkey"))
-    sid, first = unpack(sid)
-    keys = keys.with_columns(sid.alias("sid"), first.alias("first"), last.alias("last"))
-    return keys.with_columns(_gather(sids["series"], "sid"))
-
-
-def _window_key(sid: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
-    """One Int64 key of a window (series number, first month, last month), see :func:`pack`."""
-    return pack(pack(sid, first), last)
-
-
 def _current(
     idx, dates_i, dense, series, sids, store, values, as_of
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -371,14 +226,14 @@ def _current(
         "iid", "tid", "cid", "sid", "lag", "window", "wb"
     )
     wanted = dates_i.lazy().join(plain.lazy(), on="cid", maintain_order="left_right")
-    found = _grid_windows(idx, plain, dates_i, dense, series, sids)
+    found = grid_windows(idx, plain, dates_i, dense, series, sids)
     if found is None:
-        big, windows = _hashed_windows(wanted, dense, series, sids)
+        big, windows = hashed_windows(wanted, dense, series, sids)
     else:
         windows, place = found
         looked = windows.select("value", "prov", "chained")
         big = wanted.with_columns(place.alias("wid")).with_columns(
-            _gather(looked[c], "wid") for c in looked.columns
+            gather_at(looked[c], "wid") for c in looked.columns
         )
         big = big.select(cols).collect()
     parts = [big]
@@ -399,73 +254,6 @@ def _current(
     return pl.concat(parts), windows
 
 
-GRID_LIMIT = 2_000_000  # windows in a grid of (series, lag, window) shapes × months
-
-
-def _grid_windows(idx, plain, dates_i, dense, series, sids) -> tuple[pl.DataFrame, pl.Expr] | None:
-    """Every window of every index shape (series, lag, window) at every month of the dates,
-    and the expression of a row's ``wid`` in that grid (no hash join); None when the
-    grid would hold more than ``GRID_LIMIT`` windows.
-
-    Notes
-    -----
-    ``wid = shape × span + at - first_month``. A window of a series the catalog
-    does not know is not looked up (``wid`` null: the value is missing).
-    """
-    if plain.height == 0 or dates_i.height == 0:
-        return None
-    shape_key = (pl.col("sid") * 2**20 + pl.col("lag")) * 2**20 + pl.col("window")
-    shapes = plain.select(shape_key.unique(maintain_order=True).alias("_shape"))
-    lo, hi = dates_i["at"].min(), dates_i["at"].max()
-    span = hi - lo + 1
-    if shapes.height * span > GRID_LIMIT:
-        return None
-    shapes = shapes.with_columns(
-        (pl.col("_shape") // 2**40).alias("sid"), (pl.col("_shape") // 2**20 % 2**20).alias("lag"),
-        (pl.col("_shape") % 2**20).alias("window"),
-    ).with_row_index("shape")  # fmt: skip
-    grid = shapes.join(pl.DataFrame({"at": pl.int_range(lo, hi + 1, eager=True)}), how="cross")
-    grid = grid.select(
-        "sid", (pl.col("at") - pl.col("lag") - pl.col("window") + 1).alias("first"),
-        (pl.col("at") - pl.col("lag")).alias("last"),
-    ).with_columns(_gather(sids["series"], "sid"))  # fmt: skip
-    looked = pick_windows(grid.select(WINDOW), dense, series)
-    windows = grid.join(looked, on=WINDOW, how="left", maintain_order="left").select(
-        *looked.columns, "sid"
-    )
-    windows = windows.with_row_index("wid").with_columns(
-        pl.col("wid").cast(pl.Int64),
-        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
-    )
-    number = shapes.select("_shape", pl.col("shape").cast(pl.Int64))
-    shape_of = idx.select(shape_key.alias("_shape")).join(  # by iid, the row number in idx
-        number, on="_shape", how="left", maintain_order="left"
-    )["shape"]
-    known = _gather(idx["sid"], "iid") < series.height
-    place = _gather(shape_of, "iid") * span + pl.col("at") - lo
-    return windows, pl.when(known).then(place)
-
-
-def _hashed_windows(wanted: pl.LazyFrame, dense, series, sids) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``big`` and the windows, each distinct window looked up once and joined by its key."""
-    cols = ["iid", "tid", "at", "wid", "value", "wb", "prov", "chained"]
-    last = pl.col("at") - pl.col("lag")
-    wkey = _window_key(pl.col("sid"), last - pl.col("window") + 1, last)
-    wanted = wanted.select("iid", "tid", "at", "wb", wkey.alias("wkey")).collect()
-    keys = _windows_of(wanted.select(pl.col("wkey").unique().alias("_wkey")), sids)
-    windows = pick_windows(keys.select(WINDOW), dense, series)
-    windows = windows.join(keys.rename({"_wkey": "wkey"}), on=WINDOW, maintain_order="left")
-    # a series the catalog does not know has no window: its value is missing
-    windows = windows.filter(pl.col("sid") < series.height).with_row_index("wid")
-    windows = windows.with_columns(
-        pl.col("wid").cast(pl.Int64),
-        (pl.col("status") == "provisional").fill_null(False).alias("prov"),
-    )
-    looked = windows.select("wkey", "wid", "value", "prov", "chained")
-    big = wanted.join(looked, on="wkey", how="left", maintain_order="left").select(cols)
-    return big, windows.drop("wkey")
-
-
 TKEY = ["tid", "at"]
 
 
@@ -475,7 +263,7 @@ def _dated(params: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
     Until the first revision the base prices apply: K = 1, no index is looked up.
     """
     dated = dates.select("contract", "at").join(params.select("contract", "cid"), on="contract")
-    columns = [_gather(params[c], "cid") for c in ("start_month", "frequency", "rev_month")]
+    columns = [gather_at(params[c], "cid") for c in ("start_month", "frequency", "rev_month")]
     stub = (pl.col("at") == pl.col("start_month")) & ~on_schedule(pl.col("at"))
     return dated.with_columns(columns).select("cid", "at", stub.alias("stub"))
 
@@ -556,7 +344,7 @@ def _in_output_order(keys: pl.DataFrame, comps: pl.DataFrame) -> pl.DataFrame:
     (term number, date, component number) when the numbers fit, else three keys."""
     trid = (pl.col("comp_order") == 0).cum_sum().cast(pl.Int64)
     order = comps.select(trid.alias("_trid"), pl.col("comp_order").cast(pl.Int64).alias("_comp"))
-    keys = keys.with_columns(_gather(order[c], "tid") for c in order.columns)
+    keys = keys.with_columns(gather_at(order[c], "tid") for c in order.columns)
     if order.height < 2**32 and order["_comp"].min() >= 0 and order["_comp"].max() < 2**10:
         packed = pack(pl.col("_trid"), pl.col("at")) * 2**10 + pl.col("_comp")
         keys = keys.sort(packed)

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from tariffs import revision
+from tariffs import picking, revision
 from tariffs.contract import load_contracts
 from tariffs.formulas import Formulas, formulas_of, on_schedule, revision_months
 from tariffs.series import load_store
@@ -130,7 +130,7 @@ def test_grid_and_hashed_window_lookups_agree(genuine, monkeypatch):
     store, contracts = genuine
     dates = revision_months(formulas_of(contracts).params, FIRST, LAST)
     grid = revision.compute(formulas_of(contracts), store, dates)
-    monkeypatch.setattr(revision, "GRID_LIMIT", 0)
+    monkeypatch.setattr(picking, "GRID_LIMIT", 0)
     hashed = revision.compute(formulas_of(contracts), store, dates)
     assert_frame_equal(grid.frame, hashed.frame)
     assert_frame_equal(_trace(grid), _trace(hashed))
