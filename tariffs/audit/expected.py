@@ -137,7 +137,8 @@ def expected_prices(
         now = None if current is result else current.frame  # today's prices are the cut's
         prices.append(_term_prices(result, now, revised, kdec).with_columns(cut=pl.lit(cut)))
         if with_trace:
-            traces.append(_trace(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
+            now = None if current is result else current.trace
+            traces.append(_trace(result.trace, now).with_columns(cut=pl.lit(cut)))
         if result.frame["provisional"].any():
             provisional.append(_changed(result.trace, current.trace).with_columns(cut=pl.lit(cut)))
         problems.extend(p for p in result.problems if p not in problems)
@@ -245,20 +246,34 @@ def _revised_components(formulas) -> pl.DataFrame:
     return single.filter(pl.col("comp").list.len() == 1).explode("comp")
 
 
-def _trace(trace: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
-    now = current.select(
-        "contract", "term", "comp", "series", "at", pl.col("value").alias("current_value")
-    )
-    return (
-        trace.join(now, on=["contract", "term", "comp", "series", "at"], how="left")
-        .sort("index_order")
-        .unique(["contract", "term", "series", "at"], keep="first", maintain_order=True)
-        .select(
-            "contract", "term", "at", "series", "weight",
-            pl.col("period").alias("exp_period"), pl.col("value").alias("exp_value"),
-            pl.col("status").alias("exp_status"), pl.col("base_used").alias("exp_base"),
-            "base_period",
-            pl.coalesce("link_coefficient", "base_link_coefficient").alias("link_coefficient"),
-            "current_value",
+def _trace(trace: pl.DataFrame, current: pl.DataFrame | None) -> pl.DataFrame:
+    """The index values of each (contract, term, series, at), with today's value
+    (``current``: today's trace; None when it is ``trace`` itself, no join).
+
+    Notes
+    -----
+    A series in two components of a mix term keeps its row of the lowest
+    ``index_order`` (the first in row order among equals); without a mix term
+    every (contract, term, series, at) is already unique and no ``unique`` runs.
+    The sort and the ``unique`` work on the columns kept only.
+    """
+    keys = ["contract", "term", "series", "at"]
+    if current is None:
+        trace = trace.with_columns(pl.col("value").alias("current_value"))
+    else:
+        now = current.select(
+            "contract", "term", "comp", "series", "at", pl.col("value").alias("current_value")
         )
-    )  # fmt: skip
+        trace = trace.join(now, on=["contract", "term", "comp", "series", "at"], how="left")
+    shared = (trace["comp"] != "").any()  # a mix term: a series may serve two components
+    narrow = trace.select(
+        "contract", "term", "at", "series", "weight",
+        pl.col("period").alias("exp_period"), pl.col("value").alias("exp_value"),
+        pl.col("status").alias("exp_status"), pl.col("base_used").alias("exp_base"),
+        "base_period",
+        pl.coalesce("link_coefficient", "base_link_coefficient").alias("link_coefficient"),
+        "current_value", "index_order",
+    ).sort("index_order", maintain_order=True)  # fmt: skip
+    if shared:
+        narrow = narrow.unique(keys, keep="first", maintain_order=True)
+    return narrow.drop("index_order")
