@@ -331,7 +331,11 @@ def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
     checks = key_problems() if keys else []
     checks.append(
         pl.when(pl.col("month").is_null()).then(
-            pl.format("period: expected a month YYYY-MM, got '{}'", pl.col("period").fill_null(""))
+            # stripped here only: the audit reads the keys as they are (Invoices.lines)
+            pl.format(
+                "period: expected a month YYYY-MM, got '{}'",
+                pl.col("period").str.strip_chars().fill_null(""),
+            )  # fmt: skip
         )
     )
     for c in REQUIRED[3:]:
