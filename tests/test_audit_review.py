@@ -1,8 +1,8 @@
 """Review of the rewritten audit loop (issue 6): behaviour that changed against ``a863aa6``.
 
 Each test states what ``tariffs audit`` gave before the rewrite (commit ``a863aa6``) on the
-same input; the ones marked ``xfail(strict=True)`` are bugs of the rewrite, left for the
-lead to fix. The contract and the FOD values are the genuine fixtures of
+same input; two were bugs of the rewrite (fixed: the unreadable period quoted stripped, a
+blocked line asking no index value). The contract and the FOD values are the genuine fixtures of
 ``tests/fixtures/invoices`` (PROVENANCE there).
 """
 
@@ -34,11 +34,6 @@ def audit_json(tmp_path: Path, body: str, *extra: str) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the period is no longer stripped before the invalid-line message is written "
-    "(a863aa6 quoted '2008-13', the rewrite quotes ' 2008-13 ')",
-)
 def test_invalid_period_message_quotes_the_stripped_period(tmp_path):
     bad = GOOD.replace(";2008-10;", "; 2008-13 ;").replace("F-2008-10;1", "F-X;1")
     code, data = audit_json(tmp_path, GOOD + bad)
@@ -80,12 +75,6 @@ def _contracts_with_an_ended_copy(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a blocked line (outside its contract, unreadable) counts as asking the "
-    "revision date of its month (Due.attach sets Due.used for the price rows of blocked lines "
-    "too), so the engine's warnings name a date no checked line needs",
-)
 @pytest.mark.parametrize(
     "blocked, code",
     [

@@ -267,7 +267,7 @@ class Due:
                 need.select(packed("cid").alias("ckey")).unique(), more
             ):
                 break
-        used = prow.drop_nulls()
+        used = prow.filter(block.is_null()).drop_nulls()  # the keys unblocked lines asked
         if used.len():
             self.used = self.used.scatter(used, True)
         return prow, block
