@@ -108,15 +108,15 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
-    typed_ones = typed_slices(invoices, lines)
-    first = next(typed_ones)
     with ThreadPoolExecutor(1) as pool:
-        # the first slice's prices computed while the duplicates are found (the engine and
-        # the hash pass overlap); which keys the lines asked is recorded below, as usual
+        # the duplicates are found while the first slice is read and priced (the hash pass
+        # and the engine overlap); which keys the lines asked is recorded below, as usual
+        found = pool.submit(Copies, invoices)
+        typed_ones = typed_slices(invoices, lines)
+        first = next(typed_ones)
         keyed = _prepared(first, terms, Copies.NONE, cuts, dated).collect(engine="in-memory")
-        primed = pool.submit(due.prime, keyed, _more(lines, first))
-        copies = Copies(invoices)
-        primed.result()
+        due.prime(keyed, _more(lines, first))
+        copies = found.result()
     done = []
     with ThreadPoolExecutor(1) as checker:
         running = None

@@ -243,7 +243,7 @@ class Due:
             if open_.len() == 0:
                 break
             some = (
-                lines[open_]
+                lines.select("cid", "tid", "month", "cut_no")[open_]
                 .with_columns(
                     *(pl.lit(self.terms.table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE)
                 )
@@ -260,7 +260,11 @@ class Due:
             block = block.scatter(
                 open_, pl.select(pl.when(pl.lit(outside)).then(pl.lit(OUTSIDE))).to_series()
             )
-            found = self._by_key(some)
+            found = (
+                self._by_key(some)
+                if self.prices.height
+                else pl.repeat(None, some.height, dtype=pl.Int32, eager=True)
+            )
             prow = prow.scatter(open_, found)
             need = some.filter(~outside & found.is_null())
             if need.height == 0 or not self._ask(

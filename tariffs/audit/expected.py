@@ -78,6 +78,8 @@ def cut_number(month: pl.Expr, invoice_date: pl.Expr | None, cuts: pl.Series) ->
     search is on month numbers, no date is built per line.
     """
     later = cuts[1:]
+    if later.len() == 0:  # one cut: every line's
+        return pl.lit(0, pl.UInt32).alias("cut_no")
     months = later.dt.year().cast(pl.Int64) * 12 + later.dt.month().cast(pl.Int64) - 1
     by_month = pl.lit(months).search_sorted(month, side="right")
     if invoice_date is None:
