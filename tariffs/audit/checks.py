@@ -114,7 +114,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
         found = pool.submit(Copies, invoices)
         typed_ones = typed_slices(invoices, lines)
         first = next(typed_ones)
-        keyed = _prepared(first, terms, Copies.NONE, cuts, dated).collect(engine="in-memory")
+        keyed = _prepared(first, terms, Copies.NONE, cuts, dated)
         due.prime(keyed, _more(lines, first))
         copies = found.result()
     done = []
@@ -122,7 +122,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
         running = None
         for typed in chain([first], typed_ones):
             later = copies.in_slice(typed)
-            prepared = _prepared(typed, terms, later, cuts, dated).collect(engine="in-memory")
+            prepared = _prepared(typed, terms, later, cuts, dated)
             more = _more(lines, typed)
             prow, block = due.attach(prepared, more)
             prepared = prepared.with_columns(block)
@@ -255,25 +255,35 @@ def _prepared(
     copies: pl.DataFrame,
     cuts: pl.Series,
     invoice_date: pl.Expr | None,
-) -> pl.LazyFrame:
+) -> pl.DataFrame:
     """Lines with ``cid``, ``tid``, ``cut_no`` and first blocking reason known from the line
     alone (``block``; ``copy`` for a later copy of a line); a month outside the contract is
-    found with the price (:meth:`tariffs.audit.due.Due.attach`)."""
-    lines = (
-        _blank_keys(terms.identify(batch))
-        .lazy()
-        .with_columns(
-            pl.col("row").is_in(copies["row"].implode()).alias("copy"),
-            cut_number(pl.col("month"), invoice_date, cuts),
-        )
-    )
+    found with the price (:meth:`tariffs.audit.due.Due.attach`).
+
+    The new columns are computed apart and put beside the slice's (one chunk each): a
+    frame collected from a lazy query comes in several chunks, and every later eager
+    operation on it would first copy its columns into one."""
+    lines = _blank_keys(terms.identify(batch))
     block = (
         pl.when(pl.col("problem").is_not_null()).then(pl.lit("invalid-line"))
         .when(pl.col("copy")).then(pl.lit("duplicate-line"))
         .when(pl.col("cid").is_null()).then(pl.lit("unknown-contract"))
         .when(pl.col("tid").is_null()).then(pl.lit("unknown-term"))
     )  # fmt: skip
-    return lines.with_columns(block.alias("block"))
+    new = (
+        lines.lazy()
+        .select(
+            "problem",
+            "cid",
+            "tid",
+            pl.col("row").is_in(copies["row"].implode()).alias("copy"),
+            cut_number(pl.col("month"), invoice_date, cuts),
+        )  # fmt: skip
+        .select("copy", "cut_no", block.alias("block"))
+        .collect(engine="in-memory")
+        .rechunk()
+    )
+    return lines.hstack(new)
 
 
 def _blank_keys(lines: pl.DataFrame) -> pl.DataFrame:

@@ -176,12 +176,14 @@ class VatSlots:
         """The slot of a line's ``_vat_set``, ``month`` and ``vat_rate`` (null: not in the table)."""
         rate, known = pl.col("vat_rate"), pl.lit(self.rates)
         n = self.rates.len()
-        if n:
+        code = pl.when(rate.is_null()).then(pl.lit(n, pl.Int64))
+        if 0 < n <= 16:  # a few rates: one comparison each
+            for i, value in enumerate(self.rates.to_list()):
+                code = code.when(rate == value).then(pl.lit(i, pl.Int64))
+        elif n:
             place = known.search_sorted(rate).cast(pl.Int64)
             found = (place < n) & (known.gather(place.clip(0, n - 1)) == rate)
-            code = pl.when(rate.is_null()).then(n).when(found).then(place)
-        else:
-            code = pl.when(rate.is_null()).then(0)
+            code = code.when(found).then(place)
         month = pl.col("month") - self.first
         vat_set = pl.col("_vat_set").cast(pl.Int64)
         inside = (month >= 0) & (month < self.months) & (vat_set >= 0) & (vat_set < self.sets)
