@@ -245,7 +245,7 @@ def _typed(
             else number(f"_{c}").alias(c)
             for c in NUMBERS + tuple(index_columns)
         ],
-        pl.col("period").map_batches(month_number, return_dtype=pl.Int64, is_elementwise=True).alias("month"),
+month_of(pl.col("period")).alias("month"),
         *_units(absent),
         pl.lit(None, pl.Date).alias("invoice_date") if "invoice_date" in absent
         else _date(pl.col("invoice_date")).alias("invoice_date"),
@@ -267,24 +267,24 @@ MONTHS = pl.Enum([f"{y:04d}-{m:02d}" for y in range(1000, 3000) for m in range(1
 PERIOD = r"^(\d{4})-(0[1-9]|1[0-2])$"
 
 
-def month_number(period: pl.Series) -> pl.Series:
+def month_of(period: pl.Expr) -> pl.Expr:
     """Month index (year × 12 + month − 1) of ``YYYY-MM`` texts (blanks around them ignored);
     null if not one.
 
     One ``Enum`` cast (a hash look-up per line); the texts it does not find
     (another year range, blanks around, or no month) are stripped and read by
     the pattern :data:`PERIOD`, so the result is exactly the pattern's on the
-    stripped text.
+    stripped text. polars evaluates the pattern only for the lines that need it.
     """
-    months = period.cast(MONTHS, strict=False).to_physical().cast(pl.Int64) + 1000 * 12
-    lost = months.is_null() & period.is_not_null()
-    if lost.any():
-        where = lost.arg_true()
-        parts = period.gather(where).str.strip_chars().str.extract_groups(PERIOD)
-        year = parts.struct.field("1").cast(pl.Int64)
-        month = parts.struct.field("2").cast(pl.Int64)
-        months = months.scatter(where, year * 12 + month - 1)
-    return months.alias(period.name)
+    fast = period.cast(MONTHS, strict=False).to_physical().cast(pl.Int64) + 1000 * 12
+    parts = period.str.strip_chars().str.extract_groups(PERIOD)
+    slow = parts.struct.field("1").cast(pl.Int64) * 12 + parts.struct.field("2").cast(pl.Int64) - 1
+    return pl.when(fast.is_not_null() | period.is_null()).then(fast).otherwise(slow)
+
+
+def month_number(period: pl.Series) -> pl.Series:
+    """:func:`month_of` a series of texts."""
+    return pl.select(month_of(pl.lit(period, pl.String))).to_series().alias(period.name)
 
 
 def _units(absent: list[str]) -> list[pl.Expr]:
