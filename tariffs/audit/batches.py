@@ -102,10 +102,10 @@ def typed_slices(invoices: Invoices, lines: int) -> Iterator[pl.DataFrame]:
 
 
 def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
-    """A slice in memory, one chunk per column: an eager operation on a frame of many chunks
-    (one per Parquet row group read) first copies it into one, every time."""
+    """A slice in memory, its columns in the chunks read (copying them into one costs more than
+    it saves: the audit computes its new columns apart, :func:`tariffs.audit.checks._prepared`)."""
     # in-memory: polars 2.1's streaming engine panics at random (docs/performance.md)
-    return batch.collect(engine="in-memory").rechunk()
+    return batch.collect(engine="in-memory")
 
 
 def count(invoices: Invoices) -> int:
