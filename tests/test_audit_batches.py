@@ -4,6 +4,7 @@ duplicates across batches; typed Parquet columns read as the same numbers as CSV
 Index values here are chosen for the arithmetic (as in test_audit_checks.py), not published figures.
 """
 
+import io
 from dataclasses import replace
 from datetime import date
 
@@ -165,3 +166,29 @@ def test_each_checked_slice_is_reported_for_a_progress_bar(tmp_path, monkeypatch
     calls = []
     audit(read_invoices(path), [c], memory_store(STORE), on_slice=lambda *a: calls.append(a))
     assert calls == [(3, 8), (6, 8), (8, 8)]
+
+
+def test_pricing_the_billed_span_ahead_gives_the_same_findings(tmp_path, monkeypatch):
+    """The dates of the billed months priced before any line is read (Due.price_span) or from
+    the first slice's keys (Due.prime): same findings, notes and warnings."""
+    from tariffs.audit import checks
+
+    path = tmp_path / "inv.parquet"
+    lines = pl.read_csv(
+        io.StringIO(HEADER + BODY), schema_overrides={"invoice": pl.String, "line": pl.String}
+    )
+    pl.concat([lines] * 40).write_parquet(path)
+    c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], kdec=4, pdec=2)
+    store = memory_store(
+        {"I1": [(f"{y}-{m:02d}", 100.0 + m) for y in (2019, 2020, 2021) for m in range(1, 13)]}
+    )
+    monkeypatch.setattr(batches, "BATCH_ROWS", 50)
+    spans = []
+    real = due.Due.price_span
+    monkeypatch.setattr(due.Due, "price_span", lambda self, *a: spans.append(a) or real(self, *a))
+    ahead = audit(read_invoices(path), [c], store)
+    assert spans and spans[0][:2] == (2021 * 12 + 1, 2021 * 12 + 5)
+    monkeypatch.setattr(checks, "_billed_span", lambda invoices: None)
+    first = audit(read_invoices(path), [c], store)
+    assert ahead.findings.height > 40 and ahead.findings.equals(first.findings)
+    assert ahead.notes == first.notes and ahead.problems == first.problems

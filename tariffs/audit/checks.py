@@ -42,7 +42,7 @@ from tariffs.audit.batches import Copies, count, typed_slices
 from tariffs.audit.due import KEYS, Book, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
-from tariffs.audit.invoices import Invoices, key_problems, strip_keys
+from tariffs.audit.invoices import Invoices, key_problems, month_number, strip_keys
 from tariffs.audit.terms import Terms, terms_of
 from tariffs.periods import first_day
 from tariffs.picking import month_text
@@ -108,14 +108,16 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
-    with ThreadPoolExecutor(1) as pool:
+    span = _billed_span(invoices) if dated is None else None
+    with ThreadPoolExecutor(2) as pool:
         # the duplicates are found while the first slice is read and priced (the hash pass
         # and the engine overlap); which keys the lines asked is recorded below, as usual
         found = pool.submit(Copies, invoices)
+        early = pool.submit(due.price_span, *span, lines) if span else None
         typed_ones = typed_slices(invoices, lines)
         first = next(typed_ones)
-        keyed = _prepared(first, terms, Copies.NONE, cuts, dated)
-        due.prime(keyed, _more(lines, first))
+        if early is None or not early.result():
+            due.prime(_prepared(first, terms, Copies.NONE, cuts, dated), _more(lines, first))
         copies = found.result()
     done = []
     with ThreadPoolExecutor(1) as checker:
@@ -147,6 +149,19 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
 def _report(on_slice, done: list, lines: int) -> None:
     if on_slice is not None:
         on_slice(sum(f[2] for f in done), lines)
+
+
+def _billed_span(invoices: Invoices) -> tuple[int, int] | None:
+    """First and last billed month of the file from the ``period`` texts' least and greatest
+    (one quick pass over one column); None when either is no month (blanks, a typo)."""
+    ends = invoices.source if invoices.source is not None else invoices.loose
+    ends = ends.select(pl.col("period").min().alias("a"), pl.col("period").max().alias("b"))
+    try:
+        row = ends.collect(engine="in-memory").cast(pl.String).row(0)
+        first, last = month_number(pl.Series(row, dtype=pl.String)).to_list()
+    except (pl.exceptions.PolarsError, TypeError):
+        return None
+    return None if first is None or last is None else (first, last)
 
 
 def _more(lines: int, typed: pl.DataFrame) -> bool:

@@ -287,6 +287,23 @@ class Due:
         self.asked = asked
         self.used = pl.repeat(False, self.prices.height, dtype=pl.Boolean, eager=True).alias("used")
 
+    def price_span(self, first: int, last: int, lines: int) -> bool:
+        """Price every revision date in force in months ``first .. last`` of every contract, at
+        the one publication cut, before any line is read (the billed months of a file are known
+        from its ``period`` column alone); False, and nothing done, when the store has several
+        cuts or when the dates would be more than one per 8 lines (a small file of a large
+        portfolio: the first slice's keys are priced instead, :meth:`prime`)."""
+        if self.cuts.len() != 1 or first > last:
+            return False
+        params = self.terms.formulas.params.with_row_index("cid")
+        dates = revision_months(params, first - 11, last)  # a yearly date is in force 12 months
+        if dates.height == 0 or 8 * dates.height > lines:
+            return False
+        dates = dates.join(params.select("contract", "cid"), on="contract")
+        keys = dates.select(pl.lit(0, pl.UInt32).alias("cut_no"), "cid", "at")
+        self._ask(keys.select(packed("cid").alias("ckey")), more=False, record=False)
+        return True
+
     def book(self) -> Book:
         """The tables as they are now."""
         return Book(self.prices, self.trace, self.provisional)
@@ -352,10 +369,12 @@ class Due:
         keys = lines.select(packed("tid").alias("key"))
         return keys.join(rows, on="key", how="left", maintain_order="left")["prow"].cast(pl.Int32)
 
-    def _ask(self, keys: pl.DataFrame, more: bool) -> bool:
-        """Price the ``keys`` (``ckey``) not asked before; True when the engine ran."""
+    def _ask(self, keys: pl.DataFrame, more: bool, record: bool = True) -> bool:
+        """Price the ``keys`` (``ckey``) not asked before; True when the engine ran. ``record``:
+        the keys count as asked by lines (see :attr:`problems`)."""
         new = keys.cast(ASKED).drop_nulls().join(self.asked, on="ckey", how="anti")
-        self.asked = pl.concat([self.asked, new])
+        if record:
+            self.asked = pl.concat([self.asked, new])
         if more and self.calls == 0:
             new = pl.concat([new, self._ahead(new)]).unique()
         new = new.join(self.priced, on="ckey", how="anti")
