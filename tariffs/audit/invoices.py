@@ -245,7 +245,7 @@ def _typed(
             else number(f"_{c}").alias(c)
             for c in NUMBERS + tuple(index_columns)
         ],
-month_of(pl.col("period")).alias("month"),
+MONTH_OF_PERIOD,
         *_units(absent),
         pl.lit(None, pl.Date).alias("invoice_date") if "invoice_date" in absent
         else _date(pl.col("invoice_date")).alias("invoice_date"),
@@ -280,6 +280,11 @@ def month_of(period: pl.Expr) -> pl.Expr:
     parts = period.str.strip_chars().str.extract_groups(PERIOD)
     slow = parts.struct.field("1").cast(pl.Int64) * 12 + parts.struct.field("2").cast(pl.Int64) - 1
     return pl.when(fast.is_not_null() | period.is_null()).then(fast).otherwise(slow)
+
+
+#: :func:`month_of` the ``period`` column, built once (the ``Enum`` of 24,000 months is converted
+#: for polars each time an expression names it)
+MONTH_OF_PERIOD = month_of(pl.col("period")).alias("month")
 
 
 def month_number(period: pl.Series) -> pl.Series:

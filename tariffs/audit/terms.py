@@ -46,30 +46,34 @@ class Terms:
     dense: pl.Series
     vat_sets: dict[int, tuple]
 
-    def ids(self) -> list[pl.Expr]:
-        """``cid`` and ``tid`` of a line from its ``contract`` and ``term`` (UInt32, null: unknown)."""
-        cid = pl.col("contract").cast(self.contracts, strict=False).to_physical().cast(pl.UInt32)
-        tno = pl.col("term").cast(self.codes, strict=False).to_physical().cast(pl.UInt32)
-        width = len(self.codes.categories)
-        tid = pl.lit(self.dense).gather(cid * width + tno)
-        return [cid.alias("cid"), tid.alias("tid")]
-
     def identify(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """``lines`` with ``cid`` and ``tid`` (as :meth:`ids`) of their ``contract`` and ``term``
-        texts as read; the few texts not found as read are stripped and looked up again."""
+        """``lines`` with ``cid`` and ``tid`` (UInt32, null: unknown) of their ``contract`` and
+        ``term`` texts as read; the few texts not found as read are stripped and looked up
+        again (see the module Notes).
+
+        The casts are built once (:meth:`_code`): an ``Enum`` of 10,000 contract ids
+        is converted for polars each time a cast names it."""
         codes = []
-        for column, enum in (("contract", self.contracts), ("term", self.codes)):
-            text = lines[column]
-            code = text.cast(enum, strict=False).to_physical().cast(pl.UInt32)
+        for column in ("contract", "term"):
+            text = lines.get_column(column)
+            code = lines.select(self._code(column)).to_series()
             lost = code.is_null() & text.is_not_null()
             if lost.any():
                 where = lost.arg_true()
-                again = text.gather(where).str.strip_chars().cast(enum, strict=False)
-                code = code.scatter(where, again.to_physical().cast(pl.UInt32))
+                again = text.gather(where).str.strip_chars().to_frame(column)
+                code = code.scatter(where, again.select(self._code(column)).to_series())
             codes.append(code)
         cid, tno = codes
         tid = self.dense.gather(cid * len(self.codes.categories) + tno)
         return lines.with_columns(cid.alias("cid"), tid.alias("tid"))
+
+    def _code(self, column: str) -> pl.Expr:
+        """``column`` (``contract`` or ``term``) as its UInt32 code, null when unknown."""
+        cache = self.__dict__.setdefault("_codes", {})
+        if column not in cache:
+            enum = self.contracts if column == "contract" else self.codes
+            cache[column] = pl.col(column).cast(enum, strict=False).to_physical().cast(pl.UInt32)
+        return cache[column]
 
     def column(self, name: str) -> pl.Expr:
         """The term's ``name`` for each line (by ``tid``; null for an unknown term)."""
