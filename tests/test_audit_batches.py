@@ -192,3 +192,20 @@ def test_pricing_the_billed_span_ahead_gives_the_same_findings(tmp_path, monkeyp
     first = audit(read_invoices(path), [c], store)
     assert ahead.findings.height > 40 and ahead.findings.equals(first.findings)
     assert ahead.notes == first.notes and ahead.problems == first.problems
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 1_000_000])
+def test_blank_lines_of_a_csv_do_not_hide_the_last_lines_of_a_sliced_file(
+    tmp_path, monkeypatch, rows
+):
+    lines = BODY.splitlines(keepends=True)
+    path = tmp_path / "inv.csv"
+    path.write_text(HEADER + "".join(lines[:2]) + "\n,,,,,,,,,,\n" + "".join(lines[2:]) + "\n")
+    monkeypatch.setattr(batches, "BATCH_ROWS", rows)
+    result = run(path)
+    assert result.lines == 8
+    found = [(r["row"], r["code"]) for r in result.findings.iter_rows(named=True)]
+    assert found == [
+        (3, "unit-price-mismatch"), (6, "unknown-contract"), (7, "duplicate-line"),
+        (8, "amount-mismatch"), (9, "index-value-mismatch"), (10, "duplicate-line"),
+    ]  # fmt: skip

@@ -114,3 +114,36 @@ def test_keys_with_blanks_read_alike_from_csv_and_parquet(tmp_path):
     assert by_row[6][0] == "unit-price-mismatch" and by_row[6][1] == "network"
     assert by_row[7][:2] == ("unknown-contract", "nowhere")
     assert 2 not in by_row
+
+
+def test_a_not_finite_number_in_a_typed_parquet_column_is_unreadable(tmp_path):
+    import polars as pl
+
+    path = tmp_path / "inv.parquet"
+    pl.DataFrame({
+        "contract": ["network"] * 3, "term": ["R1"] * 3, "period": ["2008-09"] * 3,
+        "quantity": [100.0, float("nan"), 100.0], "unit_price": [20.51, 20.51, float("inf")],
+        "amount_excl_vat": [2051.0, 2051.0, 2051.0],
+    }).write_parquet(path)  # fmt: skip
+    result, data = audit(path)
+    assert result.exit_code == 1, result.output
+    found = [(f["line"], f["code"], f["message"]) for f in data["findings"]]
+    assert found == [
+        (3, "invalid-line", "quantity: expected a number, got 'NaN'"),
+        (4, "invalid-line", "unit_price: expected a number, got 'inf'"),
+    ]
+
+
+def test_a_month_stored_as_a_parquet_date_is_read_as_its_month(tmp_path):
+    from datetime import date
+
+    import polars as pl
+
+    path = tmp_path / "inv.parquet"
+    pl.DataFrame({
+        "contract": ["network"], "term": ["R1"], "period": [date(2008, 9, 1)],
+        "quantity": [100.0], "unit_price": [20.51], "amount_excl_vat": [2051.0],
+    }).write_parquet(path)  # fmt: skip
+    result, data = audit(path)
+    assert result.exit_code == 0, result.output
+    assert data["findings"] == [] and data["summary"]["lines"] == 1

@@ -79,20 +79,22 @@ class Copies:
 Copies.NONE = pl.DataFrame(schema=DUPLICATES)
 
 
-def slices(invoices: Invoices, lines: int, rows: int | None = None) -> Iterator[pl.LazyFrame]:
-    """The typed lines, ``rows`` (default ``BATCH_ROWS``) at a time; one slice at least."""
+def slices(invoices: Invoices, rows: int | None = None) -> Iterator[pl.LazyFrame]:
+    """The typed lines, ``rows`` (default ``BATCH_ROWS``) records of the file at a time; one
+    slice at least. The slices are cut in the file's records (:func:`records`), blank ones
+    included: a CSV/XLSX export's blank lines are dropped within each slice."""
     rows = rows or BATCH_ROWS
-    for offset in range(0, max(lines, 1), rows):
+    for offset in range(0, max(records(invoices), 1), rows):
         yield invoices.lines(offset, rows)
 
 
-def typed_slices(invoices: Invoices, lines: int) -> Iterator[pl.DataFrame]:
+def typed_slices(invoices: Invoices) -> Iterator[pl.DataFrame]:
     """:func:`slices`, collected, the next one read in a background thread while the caller
     checks the current one (polars works without the GIL: reading and typing overlap the
     checks, at the cost of one more slice in memory)."""
     with ThreadPoolExecutor(1) as pool:
         pending = None
-        for batch in slices(invoices, lines):
+        for batch in slices(invoices):
             ahead = pool.submit(_collected, batch)
             if pending is not None:
                 yield pending.result()
@@ -109,8 +111,15 @@ def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
 
 
 def count(invoices: Invoices) -> int:
-    """The number of lines (from the Parquet metadata; a quick count of a CSV's lines)."""
+    """The number of invoice lines (blank lines of a CSV/XLSX export excluded; a Parquet file's
+    from its metadata)."""
     return int(invoices.frame.select(pl.len()).collect().item())
+
+
+def records(invoices: Invoices) -> int:
+    """The number of records of the file as scanned, blank ones included."""
+    scanned = invoices.source if invoices.source is not None else invoices.frame
+    return int(scanned.select(pl.len()).collect().item())
 
 
 def revision_at(

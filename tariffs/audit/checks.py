@@ -114,7 +114,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
         # and the engine overlap); which keys the lines asked is recorded below, as usual
         found = pool.submit(Copies, invoices)
         early = pool.submit(due.price_span, *span, lines) if span else None
-        typed_ones = typed_slices(invoices, lines)
+        typed_ones = typed_slices(invoices)
         first = next(typed_ones)
         if early is None or not early.result():
             due.prime(_prepared(first, terms, Copies.NONE, cuts, dated), _more(lines, first))

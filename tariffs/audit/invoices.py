@@ -131,8 +131,11 @@ def _numbered(
     schema = raw.collect_schema()
     text = [c for c in invoices.columns if c not in invoices.numeric and schema[c] != pl.String]
     numbered = raw.with_row_index("row", offset=first_line).with_columns(
-        pl.col(c).cast(pl.String) for c in text
-    )
+        # a month stored as a date (a Parquet date column) is read as its month, as in XLSX
+        pl.col(c).dt.strftime("%Y-%m") if c == "period" and schema[c].is_temporal()
+        else pl.col(c).cast(pl.String)
+        for c in text
+    )  # fmt: skip
     if not str(invoices.path).lower().endswith(".parquet"):
         # a blank line of a CSV/XLSX export (often the last one) is no invoice line: dropped,
         # the numbering of the others kept
@@ -224,8 +227,9 @@ def _typed(
     the messages of :func:`key_problems` (see :meth:`Invoices.lines`).
 
     A column of ``numeric`` is already numbers (a typed Parquet column): it is
-    cast to Float64, never turned into text and re-parsed; its text ``_c`` is
-    null (no value can be unreadable, a missing one reads as ``''``). An
+    cast to Float64, never turned into text and re-parsed; a value that is not
+    finite (NaN, inf) is unreadable, as the same text in a CSV; its text ``_c``
+    is null otherwise (a missing one reads as ``''``). An
     optional column the file lacks is a constant (no text work per line).
     """
     absent = [c for c in OPTIONAL if c not in columns]
@@ -234,14 +238,19 @@ def _typed(
     raw = raw.with_columns(
         *text,
         *[
-            pl.lit(None, pl.String).alias(f"_{c}") if c in numeric or c in absent
+            pl.lit(None, pl.String).alias(f"_{c}") if c in absent
+            # a typed number is unreadable only when not finite (NaN, inf): its text then
+            else pl.when(~pl.col(c).cast(pl.Float64).is_finite()).then(pl.col(c).cast(pl.String))
+            .alias(f"_{c}") if c in numeric
             else pl.col(c).str.strip_chars().alias(f"_{c}")
             for c in NUMBERS + tuple(index_columns)
         ],
     )  # fmt: skip
     frame = raw.with_columns(
         *[
-            pl.col(c).cast(pl.Float64).alias(c) if c in numeric or c in absent
+            pl.col(c).cast(pl.Float64).alias(c) if c in absent
+            else pl.when(pl.col(c).cast(pl.Float64).is_finite()).then(pl.col(c).cast(pl.Float64))
+            .alias(c) if c in numeric
             else number(f"_{c}").alias(c)
             for c in NUMBERS + tuple(index_columns)
         ],
