@@ -1,8 +1,9 @@
 """The audit pipeline: invoice lines × contracts × index values -> findings, in polars.
 
-Every line is joined (never looped over in Python) with its contract's term,
-the price due for the billed month and the index values behind it; each check
-is a column expression, and the findings are the rows where a check fails.
+Every line gets (never looped over in Python) its contract's term, the price
+due for the billed month and the index values behind it, by integer keys and
+row numbers (:mod:`tariffs.audit.due`); each check is a column expression, and
+the findings are the rows where a check fails.
 
 Notes
 -----
@@ -33,7 +34,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import chain
 
 import polars as pl
@@ -44,16 +44,9 @@ from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
 from tariffs.audit.invoices import Invoices, key_problems, month_number, strip_keys
 from tariffs.audit.terms import Terms, terms_of
-from tariffs.periods import first_day
 from tariffs.picking import month_text
 from tariffs.series import IndexStore
 
-BLOCKING = ("invalid-line", "duplicate-line", "unknown-contract", "unknown-term",
-            "period-outside-contract", "missing-index")  # fmt: skip
-CODES = ("index-value-mismatch", "base-value-mismatch", "coefficient-mismatch", "unit-price-mismatch",
-         "amount-mismatch", "vat-rate-mismatch", "vat-amount-mismatch", "energy-basis-mismatch",
-         "unknown-contract", "unknown-term", "missing-index", "invalid-line", "duplicate-line",
-         "period-outside-contract")  # fmt: skip
 FINDING_SCHEMA = {
     "row": pl.Int64, "invoice": pl.String, "invoice_line": pl.String, "contract": pl.String,
     "term": pl.String, "period": pl.String, "code": pl.String, "billed": pl.Float64,
@@ -153,7 +146,9 @@ def _report(on_slice, done: list, lines: int) -> None:
 
 def _billed_span(invoices: Invoices) -> tuple[int, int] | None:
     """First and last billed month of the file from the ``period`` texts' least and greatest
-    (one quick pass over one column); None when either is no month (blanks, a typo)."""
+    (one quick pass over one column); None when either is no month (a typo). Text order can
+    miss a month written with blanks before it: the span only decides what is priced ahead,
+    the lines it misses are priced when read."""
     ends = invoices.source if invoices.source is not None else invoices.loose
     ends = ends.select(pl.col("period").min().alias("a"), pl.col("period").max().alias("b"))
     try:
@@ -173,22 +168,22 @@ def _check(
     invoices: Invoices,
     lines: pl.DataFrame,
     prow: pl.Series,
-    vat: Due,
-    due: Book,
+    due: Due,
+    book: Book,
     terms: Terms,
     later: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """One batch: its findings, the rows behind its notes (both small) and its number of lines.
 
     The flags are computed on a narrow frame (:func:`_narrow`: the columns they
-    read, the price due gathered by its row ``prow`` in ``due``, the VAT rate
-    due by its row in ``vat.vat``: the VAT table is read and grown by the
+    read, the price due gathered by its row ``prow`` in ``book``, the VAT rate
+    due by its row in ``due.vat``: the VAT table is read and grown by the
     checking thread only); only the lines with a block or a flag are then taken
     whole (their text keys stripped, the first copy of a duplicated line
     joined) before any message is built.
     """
-    narrow = _with_prices(_narrow(invoices, lines, prow, due, vat, terms))
-    index_rows = _index_checks(invoices, narrow, due)
+    narrow = _with_flags(_narrow(invoices, lines, prow, due, book, terms))
+    index_rows = _index_checks(invoices, narrow, book)
     if invoices.index_columns:
         bad = index_rows.filter(pl.col("bad")).collect(engine="in-memory")
         index_rows = bad.lazy()
@@ -203,8 +198,8 @@ def _check(
     later_prices = [c for c in (*LATER_PRICES, *K_PRICES) if c not in narrow.columns or
                     narrow[c].null_count() == narrow.height]  # fmt: skip
     whole = whole.drop(later_prices, strict=False).hstack(
-        [due.prices[c].gather(whole["prow"]).alias(c) for c in later_prices]
-        + [vat.vat["vat_why"].gather(whole["vrow"])]
+        [book.prices[c].gather(whole["prow"]).alias(c) for c in later_prices]
+        + [due.vat["vat_why"].gather(whole["vrow"])]
     )
     flagged_lines = (
         strip_keys(whole.lazy().with_columns(terms.column("unit")))
@@ -219,13 +214,13 @@ def _check(
     ]
     findings, notes = pl.collect_all(
         [pl.concat(parts, how="diagonal_relaxed").select(list(FINDING_SCHEMA)),
-         _note_rows(flagged_lines, due)], engine="in-memory",
+         _note_rows(flagged_lines, book)], engine="in-memory",
     )  # fmt: skip
     return findings, notes, lines.height
 
 
 def _narrow(
-    invoices: Invoices, lines: pl.DataFrame, prow: pl.Series, due: Book, vat: Due, terms: Terms
+    invoices: Invoices, lines: pl.DataFrame, prow: pl.Series, due: Due, book: Book, terms: Terms
 ) -> pl.LazyFrame:
     """The columns the flags read, with ``_pos`` (the line's position in ``lines``), the price
     due of :data:`LINE_PRICES` gathered by ``prow`` and the VAT rate due by ``vrow``.
@@ -236,7 +231,7 @@ def _narrow(
             "billed_basis", *invoices.index_columns]  # fmt: skip
     wanted = [c for c in LINE_PRICES if invoices.has("coefficient") or c not in K_PRICES]
     wanted = [c for c in wanted if c != "at" or invoices.index_columns]
-    price = [due.prices[c].gather(prow).alias(c) for c in wanted]
+    price = [book.prices[c].gather(prow).alias(c) for c in wanted]
     narrow = lines.select(*keep).hstack([prow.alias("prow"), *price])
     # without a quantity unit the quantity is in the term's unit (factor 1): no per-MWh flag needed
     per_mwh = terms.column("per_mwh") if invoices.has("quantity_unit") else pl.lit(False)
@@ -245,16 +240,16 @@ def _narrow(
         pl.lit(vat_sets.item(0), pl.Int64) if vat_sets.len() == 1 else terms.column("_vat_set")
     )
     narrow = narrow.with_columns(per_mwh.alias("per_mwh"), vat_set.alias("_vat_set"))
-    vrow = vat.vat_rows(narrow)
+    vrow = due.vat_rows(narrow)
     basis = [terms.column("contract_basis")] if _has_basis(invoices) else [
         pl.lit(None, pl.String).alias("contract_basis")]  # fmt: skip
     return (
-        narrow.hstack([vrow.alias("vrow"), vat.vat["vat_due"].gather(vrow)])
+        narrow.hstack([vrow.alias("vrow"), due.vat["vat_due"].gather(vrow)])
         .lazy()
         .with_columns(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"),
             *basis,
-            *[pl.lit(None, due.prices[c].dtype).alias(c) for c in LINE_PRICES if c not in wanted],
+            *[pl.lit(None, book.prices[c].dtype).alias(c) for c in LINE_PRICES if c not in wanted],
         )
     )
 
@@ -313,7 +308,7 @@ def _blank_keys(lines: pl.DataFrame) -> pl.DataFrame:
     return lines.with_columns(lines["problem"].scatter(where, some.to_series()))
 
 
-def _with_prices(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _with_flags(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Every per-line check column (:data:`FLAGS`) of the narrow lines, which carry their price
     and VAT rate due already (:func:`_narrow`)."""
     q = (
@@ -347,7 +342,7 @@ def _with_prices(lines: pl.LazyFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def _index_checks(invoices: Invoices, lines: pl.LazyFrame, due: Book) -> pl.LazyFrame:
+def _index_checks(invoices: Invoices, lines: pl.LazyFrame, book: Book) -> pl.LazyFrame:
     """One row per line × ``index:S`` / ``base_index:S`` column, with the value due."""
     keys = ["row", *KEYS]
     parts = []
@@ -364,7 +359,7 @@ def _index_checks(invoices: Invoices, lines: pl.LazyFrame, due: Book) -> pl.Lazy
         )
     if not parts:
         return pl.LazyFrame(schema={"row": pl.UInt32, "bad": pl.Boolean})
-    rows = pl.concat(parts).join(due.trace.lazy(), on=[*KEYS, "series"])
+    rows = pl.concat(parts).join(book.trace.lazy(), on=[*KEYS, "series"])
     due = pl.when(pl.col("kind") == "index").then(pl.col("exp_value")).otherwise(pl.col("exp_base"))
     return rows.with_columns(due.alias("due")).with_columns(
         ((pl.col("billed_index") - pl.col("due")).abs() > 1e-6 * pl.col("due").abs() + 1e-9).alias(
@@ -476,10 +471,10 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     ]  # fmt: skip
 
 
-def _note_rows(lines: pl.LazyFrame, due: Book) -> pl.LazyFrame:
+def _note_rows(lines: pl.LazyFrame, book: Book) -> pl.LazyFrame:
     """The checked lines priced with a provisional value that has changed since, one row per value."""
     ok = lines.filter(pl.col("block").is_null() & pl.col("exp_provisional").fill_null(False))
-    changed = due.provisional.select(*KEYS, "series", "exp_period", "exp_value", "current_value")
+    changed = book.provisional.select(*KEYS, "series", "exp_period", "exp_value", "current_value")
     return ok.join(changed.lazy(), on=KEYS).select(
         "contract", "term", "period", "series", "exp_period", "exp_value", "current_value",
         pl.col("row").cast(pl.Int64),
@@ -499,9 +494,3 @@ def _notes(rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("effect").sum().round(2).alias("effect_eur"),
         )
     )
-
-
-def as_of_default(month: int) -> date:
-    """The default invoice date of a billed month: its last day."""
-    nxt = first_day(month + 1)
-    return date.fromordinal(nxt.toordinal() - 1)

@@ -12,16 +12,20 @@ Notes
   contract at a revision date ``at`` with the values known at cut ``cut_no``);
   the tables are keyed ``tid, at, cut_no`` (:mod:`tariffs.audit.terms`).
 - A price depends on its key only, so computing the keys in several calls
-  gives the same prices as one call. With the first slice's keys the engine
-  also prices the revision dates later slices will likely need
-  (:meth:`Due._ahead`): each engine call has a fixed cost.
+  gives the same prices as one call; each engine call has a fixed cost, so
+  the dates the file will need are priced ahead, once: every revision date
+  of the billed months (the file's least and greatest ``period``) before any
+  line is read (:meth:`Due.price_span`, one publication cut), else those of
+  the contracts and dates the first slice needs (:meth:`Due.prime`,
+  :meth:`Due._ahead`). Keys priced ahead that no line asks are not counted as
+  asked (:attr:`Due.problems`).
 - Look-up: a line finds its price row by arithmetic, not by a join: the
-  priced keys are laid out in a dense table of
-  ``tids × months × cuts`` slots (:class:`Slots`), slot
-  ``(tid × months + at − first) × cuts + cut_no`` holding the row of
-  :attr:`Due.prices` (null: not priced). When that table would exceed
-  ``MAX_SLOTS`` (many cuts or a long span) the lines join on :func:`packed`
-  keys instead; both give the same rows.
+  priced rows are laid out in a dense table of month slots (:class:`Slots`),
+  slot ``(tid × months + month − first) × cuts + cut_no`` holding the row of
+  :attr:`Due.prices` in force in that billed month (null: none). The lines
+  it does not give (outside the table, or a date not priced) get their
+  revision date and are looked up by key (:func:`packed`); when the table
+  would exceed ``MAX_SLOTS`` every line is. Both give the same rows.
 - VAT: the same dense look-up (:class:`VatSlots`) by VAT rate set, month
   and billed rate, the rate numbered by its place among the rates billed.
 - The engine's *messages* (missing values) summarise every key at once
@@ -53,7 +57,6 @@ KEYS = ["tid", "at", "cut_no"]
 ASKED = {"ckey": pl.UInt64}
 VAT_KEYS = {"_vat_set": pl.Int64, "month": pl.Int64, "vat_rate": pl.Float64}
 OUTSIDE = "period-outside-contract"
-PRICES = ["exp_price", "exp_coefficient", "exp_provisional", "current_price", "kdec", "pdec"]
 #: the terms' columns their revision schedule and validity read
 SCHEDULE = ("start_month", "end_month", "step", "rev_month")
 #: the largest dense look-up table (Int32 slots, 4 bytes each: 128 MB)

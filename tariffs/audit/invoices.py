@@ -254,7 +254,7 @@ def _typed(
             else number(f"_{c}").alias(c)
             for c in NUMBERS + tuple(index_columns)
         ],
-MONTH_OF_PERIOD,
+        MONTH_OF_PERIOD,
         *_units(absent),
         pl.lit(None, pl.Date).alias("invoice_date") if "invoice_date" in absent
         else _date(pl.col("invoice_date")).alias("invoice_date"),

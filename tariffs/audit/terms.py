@@ -17,7 +17,7 @@ Notes
   ``details``); TOML contracts loaded alongside, and plain lists of contracts,
   give their VAT rates from the objects.
 - ``_vat_set`` numbers the distinct sets of stated VAT rates (see
-  :func:`tariffs.audit.checks._vat_table`); ``step`` is the revision period in
+  :func:`tariffs.audit.vat.due_table`); ``step`` is the revision period in
   months (monthly 1, quarterly 3, yearly 12).
 """
 
