@@ -117,25 +117,46 @@ class Slots:
         size = tids * months * cuts
         if size > MAX_SLOTS:
             return None
+        grid = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
+        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
+        return cls(first, months, cuts, grid._filled(rows, prices, table, 0))
+
+    def extended(
+        self, prices: pl.DataFrame, table: pl.DataFrame, start: int, cuts: int
+    ) -> Slots | None:
+        """The table with the rows of ``prices`` from ``start`` on filled in, when their months
+        fit in it (else the table of all ``prices`` anew, :meth:`of`)."""
+        new = prices.slice(start)
+        if new.height and (
+            int(new["at"].min()) < self.first
+            or int(new["at"].max()) + 11 >= self.first + self.months
+            or cuts != self.cuts
+        ):
+            return Slots.of(prices, table, cuts)
+        return Slots(self.first, self.months, self.cuts, self._filled(self.rows, new, table, start))
+
+    def _filled(
+        self, rows: pl.Series, prices: pl.DataFrame, table: pl.DataFrame, start: int
+    ) -> pl.Series:
+        """``rows`` with the slots of the months each of ``prices`` (row ``start`` + its
+        position) is in force set to that row."""
+        last = self.first + self.months - 1
         term = [pl.lit(table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE]
         r, step, at = pl.col("rev_month") - 1, pl.col("step"), pl.col("at")
         # a price row serves the months from its date to the next date of the schedule (the
         # first after a stub), the contract's end and the table's end excluded
         upcoming = at - (at - r) % step + step
         stop = pl.min_horizontal(upcoming, pl.col("end_month").fill_null(last) + 1, last + 1)
+        prow = pl.int_range(start, start + pl.len(), dtype=pl.Int32).alias("prow")
         served = (
-            prices.select(
-                "tid", "at", "cut_no", pl.int_range(pl.len(), dtype=pl.Int32).alias("prow")
-            )
+            prices.select("tid", "at", "cut_no", prow)
             .with_columns(term)
             .select("tid", "cut_no", "prow", pl.int_ranges(at, stop).alias("month"))
             .explode("month")
             .drop_nulls("month")
         )
-        grid = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
-        where = served.select(grid.slot(pl.col("month")))["slot"]
-        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
-        return cls(first, months, cuts, rows.scatter(where, served["prow"]))
+        where = served.select(self.slot(pl.col("month")))["slot"]
+        return rows.scatter(where, served["prow"])
 
     def slot(self, month: pl.Expr) -> pl.Expr:
         """The slot of a row's ``tid``, ``month`` (or revision date) and ``cut_no`` (null outside
@@ -383,9 +404,14 @@ class Due:
         new = new.join(self.priced, on="ckey", how="anti")
         if new.height == 0:
             return False
+        start = self.prices.height
         self._priced(new)
         self.used = self.used.extend_constant(False, self.prices.height - self.used.len())
-        self.slots = Slots.of(self.prices, self.terms.table, self.cuts.len())
+        table, cuts = self.terms.table, self.cuts.len()
+        if self.slots is None:
+            self.slots = Slots.of(self.prices, table, cuts)
+        else:
+            self.slots = self.slots.extended(self.prices, table, start, cuts)
         return True
 
     def _priced(self, new: pl.DataFrame) -> None:
