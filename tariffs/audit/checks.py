@@ -32,6 +32,7 @@ finding and no other; it is never counted as correct.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -93,25 +94,15 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
     this one keyed and priced, the previous one checked (another thread,
     against a :meth:`~tariffs.audit.due.Due.book` of the prices then: the
     tables only grow, so the rows it was given stay valid; the VAT table is
-    grown by the checking thread alone). The first slice is priced while the
-    duplicated lines are found (:meth:`~tariffs.audit.due.Due.prime`).
+    grown by the checking thread alone). The dates the file needs are priced
+    while its duplicated lines are found (:func:`_started`).
     """
     terms = terms_of(contracts)
     cuts = publication_dates(store)
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
-    span = _billed_span(invoices) if dated is None else None
-    with ThreadPoolExecutor(2) as pool:
-        # the duplicates are found while the first slice is read and priced (the hash pass
-        # and the engine overlap); which keys the lines asked is recorded below, as usual
-        found = pool.submit(Copies, invoices)
-        early = pool.submit(due.price_span, *span, lines) if span else None
-        typed_ones = typed_slices(invoices)
-        first = next(typed_ones)
-        if early is None or not early.result():
-            due.prime(_prepared(first, terms, Copies.NONE, cuts, dated), _more(lines, first))
-        copies = found.result()
+    copies, first, typed_ones = _started(invoices, due, lines, dated)
     done = []
     with ThreadPoolExecutor(1) as checker:
         running = None
@@ -137,6 +128,26 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
         problems=due.problems,
         checked=invoices.frame,
     )
+
+
+def _started(
+    invoices: Invoices, due: Due, lines: int, dated: pl.Expr | None
+) -> tuple[Copies, pl.DataFrame, Iterator[pl.DataFrame]]:
+    """The duplicated lines, the first slice and the slices after it, with the revision dates
+    the file needs priced: those of its billed months before any line is read
+    (:meth:`~tariffs.audit.due.Due.price_span`), else those the first slice needs
+    (:meth:`~tariffs.audit.due.Due.prime`). The hash pass over the file and the engine run
+    at the same time; which keys the lines asked is recorded as each slice is priced."""
+    span = _billed_span(invoices) if dated is None else None
+    with ThreadPoolExecutor(2) as pool:
+        found = pool.submit(Copies, invoices)
+        early = pool.submit(due.price_span, *span, lines) if span else None
+        typed_ones = typed_slices(invoices)
+        first = next(typed_ones)
+        if early is None or not early.result():
+            keyed = _prepared(first, due.terms, Copies.NONE, due.cuts, dated)
+            due.prime(keyed, _more(lines, first))
+        return found.result(), first, typed_ones
 
 
 def _report(on_slice, done: list, lines: int) -> None:
