@@ -78,6 +78,11 @@ def packed(owner: str) -> pl.Expr:
     )
 
 
+def _no_rows(n: int, name: str = "prow") -> pl.Series:
+    """``n`` null row numbers (Int32): a look-up that finds nothing."""
+    return pl.repeat(None, n, dtype=pl.Int32, eager=True).alias(name)
+
+
 def _keyed_schema(columns: dict, drop: tuple = ("contract", "term", "cut")) -> dict:
     typed = {"tid": pl.UInt32, "cut_no": pl.UInt32}
     return typed | {c: d for c, d in columns.items() if c not in drop}
@@ -100,30 +105,27 @@ class Slots:
     rows: pl.Series
 
     @classmethod
-    def of(cls, prices: pl.DataFrame, table: pl.DataFrame, cuts: int) -> Slots | None:
+    def of(cls, prices: pl.DataFrame, terms: Terms, cuts: int) -> Slots | None:
         """The table of ``prices`` (``tid, at, cut_no``) for the months from their first revision
-        date to 11 months after their last, with the schedules of ``table`` (the terms); None
+        date to 11 months after their last, with the schedules of ``terms``; None
         when it would hold more than :data:`MAX_SLOTS` slots.
 
         Each price row fills the slots of the months its date is in force: from
-        ``at`` to the next date of the schedule ``at − ((at − r) mod step) + step``
-        (``r`` = revision month − 1; after a stub, the first scheduled date), the
-        contract's end month included. A month whose own date was not priced is
+        ``at`` to the next date of the schedule, the date in force ``step`` months
+        later (:func:`~tariffs.audit.batches.revision_at`; after a stub, the first
+        scheduled date), the contract's end month included. A month whose own date was not priced is
         left empty, never given an earlier date's price."""
         if prices.height == 0:
             return None
         first, last = int(prices["at"].min()), int(prices["at"].max()) + 11
-        months, tids = last - first + 1, table.height
+        months, tids = last - first + 1, terms.table.height
         size = tids * months * cuts
         if size > MAX_SLOTS:
             return None
         grid = cls(first, months, cuts, pl.Series(dtype=pl.Int32))
-        rows = pl.Series("prow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
-        return cls(first, months, cuts, grid._filled(rows, prices, table, 0))
+        return cls(first, months, cuts, grid._filled(_no_rows(size), prices, terms, 0))
 
-    def extended(
-        self, prices: pl.DataFrame, table: pl.DataFrame, start: int, cuts: int
-    ) -> Slots | None:
+    def extended(self, prices: pl.DataFrame, terms: Terms, start: int, cuts: int) -> Slots | None:
         """The table with the rows of ``prices`` from ``start`` on filled in, when their months
         fit in it (else the table of all ``prices`` anew, :meth:`of`)."""
         new = prices.slice(start)
@@ -132,25 +134,22 @@ class Slots:
             or int(new["at"].max()) + 11 >= self.first + self.months
             or cuts != self.cuts
         ):
-            return Slots.of(prices, table, cuts)
-        return Slots(self.first, self.months, self.cuts, self._filled(self.rows, new, table, start))
+            return Slots.of(prices, terms, cuts)
+        return Slots(self.first, self.months, self.cuts, self._filled(self.rows, new, terms, start))
 
-    def _filled(
-        self, rows: pl.Series, prices: pl.DataFrame, table: pl.DataFrame, start: int
-    ) -> pl.Series:
+    def _filled(self, rows: pl.Series, prices: pl.DataFrame, terms: Terms, start: int) -> pl.Series:
         """``rows`` with the slots of the months each of ``prices`` (row ``start`` + its
         position) is in force set to that row."""
         last = self.first + self.months - 1
-        term = [pl.lit(table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE]
-        r, step, at = pl.col("rev_month") - 1, pl.col("step"), pl.col("at")
+        at = pl.col("at")
         # a price row serves the months from its date to the next date of the schedule (the
         # first after a stub), the contract's end and the table's end excluded
-        upcoming = at - (at - r) % step + step
+        upcoming = revision_at(at + pl.col("step"), pl.col("step"))
         stop = pl.min_horizontal(upcoming, pl.col("end_month").fill_null(last) + 1, last + 1)
         prow = pl.int_range(start, start + pl.len(), dtype=pl.Int32).alias("prow")
         served = (
             prices.select("tid", "at", "cut_no", prow)
-            .with_columns(term)
+            .with_columns(terms.column(c) for c in SCHEDULE)
             .select("tid", "cut_no", "prow", pl.int_ranges(at, stop).alias("month"))
             .explode("month")
             .drop_nulls("month")
@@ -192,7 +191,7 @@ class VatSlots:
             return None
         slots = cls(first, last - first + 1, sets, rates, pl.Series(dtype=pl.Int32))
         where = vat.select(slots.slot())["slot"]
-        rows = pl.Series("vrow", [None], dtype=pl.Int32).extend_constant(None, size - 1)
+        rows = _no_rows(size, "vrow")
         at = pl.int_range(vat.height, dtype=pl.Int32, eager=True)
         return cls(slots.first, slots.months, sets, rates, rows.scatter(where, at))
 
@@ -270,9 +269,7 @@ class Due:
                 break
             some = (
                 lines.select("cid", "tid", "month", "cut_no")[open_]
-                .with_columns(
-                    *(pl.lit(self.terms.table[c]).gather(pl.col("tid")).alias(c) for c in SCHEDULE)
-                )
+                .with_columns(*(self.terms.column(c) for c in SCHEDULE))
                 .with_columns(revision_at(pl.col("month"), pl.col("step")))
             )
             outside = (
@@ -286,11 +283,7 @@ class Due:
             block = block.scatter(
                 open_, pl.select(pl.when(pl.lit(outside)).then(pl.lit(OUTSIDE))).to_series()
             )
-            found = (
-                self._by_key(some)
-                if self.prices.height
-                else pl.repeat(None, some.height, dtype=pl.Int32, eager=True)
-            )
+            found = self._by_key(some) if self.prices.height else _no_rows(some.height)
             prow = prow.scatter(open_, found)
             need = some.filter(~outside & found.is_null())
             if need.height == 0 or not self._ask(
@@ -376,14 +369,14 @@ class Due:
     def _asked(self) -> pl.DataFrame:
         """``ckey`` of every key a line asked: priced rows looked up, and keys the engine had no
         row for."""
-        cid = pl.lit(self.terms.table["cid"]).gather(pl.col("tid")).alias("cid")
+        cid = self.terms.column("cid")
         looked = self.prices.filter(self.used).select(cid, "at", "cut_no")
         return pl.concat([self.asked, looked.select(packed("cid").alias("ckey"))]).unique()
 
     def _by_month(self, lines: pl.DataFrame) -> pl.Series:
         """The row of :attr:`prices` of each line by its month slot (null: none there)."""
         if self.slots is None:
-            return pl.Series("prow", [None] * lines.height, dtype=pl.Int32)
+            return _no_rows(lines.height)
         slot = lines.select(self.slots.slot(pl.col("month")))["slot"]
         return self.slots.rows.gather(slot).alias("prow")
 
@@ -407,11 +400,10 @@ class Due:
         start = self.prices.height
         self._priced(new)
         self.used = self.used.extend_constant(False, self.prices.height - self.used.len())
-        table, cuts = self.terms.table, self.cuts.len()
         if self.slots is None:
-            self.slots = Slots.of(self.prices, table, cuts)
+            self.slots = Slots.of(self.prices, self.terms, self.cuts.len())
         else:
-            self.slots = self.slots.extended(self.prices, table, start, cuts)
+            self.slots = self.slots.extended(self.prices, self.terms, start, self.cuts.len())
         return True
 
     def _priced(self, new: pl.DataFrame) -> None:
