@@ -16,6 +16,12 @@ import polars as pl
 from tariffs.periods import format_month as month_name
 from tariffs.series import IndexStore
 
+#: at most this many terms are named in one message; the rest are counted (every term's own row
+#: says ``missing-index``)
+NAMED_TERMS = 20
+#: the trace columns a message reads
+READ = ("series", "contract", "term", "at", "period", "value", "base_period")
+
 
 def problems_of(missing: pl.DataFrame, store: IndexStore, as_of: date | None = None) -> list[str]:
     """One message per missing series and cause, naming the terms that need it.
@@ -23,23 +29,58 @@ def problems_of(missing: pl.DataFrame, store: IndexStore, as_of: date | None = N
     ``missing`` holds the trace rows whose value or base value is missing. A
     cause met at many revision dates gives one message with the first period
     missing and the number of dates affected.
+
+    Notes
+    -----
+    A row's cause depends on its series, its period and whether its value is
+    there (then the base value is missing) only: the cause is found once per
+    distinct ``(series, period, value present)``, not per row (a portfolio
+    priced past the store's end has one missing row per term and date). The
+    message of a (series, cause) is the one of its earliest row (by ``at``,
+    then row order); it names the first :data:`NAMED_TERMS` terms needing it,
+    in that order, and counts the others.
     """
+    if missing.height == 0:
+        return []
     bounds = bounds_of(store)
-    groups: dict[tuple, dict] = {}
-    for r in missing.sort("at", maintain_order=True).iter_rows(named=True):
-        cause, message = missing_message(r, store, bounds.get(r["series"]), as_of)
-        g = groups.setdefault(
-            (r["series"], cause), {"message": message, "users": {}, "dates": set()}
-        )
-        g["users"].setdefault(f"{r['contract']} {r['term']}", None)
-        g["dates"].add(r["at"])
+    known = _published(store) if as_of is not None else {}
+    rows = missing.select(READ).sort("at", maintain_order=True)
+    keys = rows.select("series", "period", pl.col("value").is_not_null().alias("has")).unique()
+    causes = [
+        missing_message({"series": s, "period": p, "value": 1 if has else None, "at": 0,
+                         "base_period": ""}, store, bounds.get(s), as_of, known)[0]
+        for s, p, has in keys.iter_rows()
+    ]  # fmt: skip
+    keys = keys.with_columns(pl.Series("cause", causes, dtype=pl.String))
+    rows = rows.with_columns(pl.col("value").is_not_null().alias("has")).join(
+        keys, on=["series", "period", "has"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    groups = rows.group_by("series", "cause", maintain_order=True).agg(
+        pl.all().exclude("has").first().name.prefix("first_"),
+        pl.format("{} {}", "contract", "term").unique(maintain_order=True).alias("users"),
+        pl.col("at").n_unique().alias("dates"),
+    )
     out = []
-    for (_, cause), g in groups.items():
-        msg = g["message"]
-        if len(g["dates"]) > 1 and cause not in ("no-series", "base"):
-            msg += f" ({len(g['dates']) - 1} later revision date(s) affected too)"
-        out.append(f"{msg}; needed by: {', '.join(g['users'])}")
+    for g in groups.iter_rows(named=True):
+        first = {c: g[f"first_{c}"] for c in READ if c != "series"} | {"series": g["series"]}
+        cause, msg = missing_message(first, store, bounds.get(g["series"]), as_of, known)
+        if g["dates"] > 1 and cause not in ("no-series", "base"):
+            msg += f" ({g['dates'] - 1} later revision date(s) affected too)"
+        out.append(f"{msg}; needed by: {_named(g['users'])}")
     return out
+
+
+def _named(users: list[str]) -> str:
+    """The first :data:`NAMED_TERMS` terms, and how many more."""
+    if len(users) <= NAMED_TERMS:
+        return ", ".join(users)
+    return f"{', '.join(users[:NAMED_TERMS])} and {len(users) - NAMED_TERMS:,} more term(s)"
+
+
+def _published(store: IndexStore) -> dict[tuple[str, str], date | None]:
+    """(series, period) -> first publication date, of every value in the store."""
+    first = store.values.group_by("series", "period").agg(pl.col("published").min())
+    return {(s, p): d for s, p, d in first.iter_rows()}
 
 
 def bounds_of(store: IndexStore) -> dict[str, tuple[str, str]]:
@@ -50,7 +91,11 @@ def bounds_of(store: IndexStore) -> dict[str, tuple[str, str]]:
 
 
 def missing_message(
-    r: dict, store: IndexStore, bounds: tuple[str, str] | None = None, as_of: date | None = None
+    r: dict,
+    store: IndexStore,
+    bounds: tuple[str, str] | None = None,
+    as_of: date | None = None,
+    published: dict[tuple[str, str], date | None] | None = None,
 ) -> tuple[str, str]:
     """Why a value is missing and what to do about it: ``(cause, message)``.
 
@@ -58,7 +103,8 @@ def missing_message(
     discontinued: a successor index is needed), ``not-yet`` (after the last value
     in the store), ``before`` (before the first value), ``hole`` (a gap inside
     the series), ``base`` (no value at the base period), ``not-known`` (in the
-    store, but published after the ``as_of`` date).
+    store, but published after the ``as_of`` date). ``published``: (series, period) -> first
+    publication date (:func:`_published`), to find ``not-known`` without a look-up per call.
     """
     info = store.catalog.get(r["series"])
     if info is None or not info.available or bounds is None:
@@ -72,9 +118,9 @@ def missing_message(
     first, _, last = period.partition("..")
     last = last or first
     if as_of is not None and period and "." not in period:
-        later = store.values.filter((pl.col("series") == sid) & (pl.col("period") == period))
-        if later.height:
-            first_pub = later["published"].min()
+        published = _published(store) if published is None else published
+        if (sid, period) in published:
+            first_pub = published[(sid, period)]
             return "not-known", (f"the value of {sid} for {period} was not yet published on {as_of.isoformat()}"
                                  + (f" (first published {first_pub.isoformat()})" if first_pub else ""))  # fmt: skip
     if info.stopped and (not period or last > info.stopped):
