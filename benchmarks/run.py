@@ -2,10 +2,12 @@
 
 ``python -m benchmarks.run [--w1 N] [--w2 N] [--w3 N] [--quick] [--only W1,W3]``
 
-For each workload: the bare scan of the input (the floor), tariffs, DuckDB SQL
-and per-row Python (on a prefix sample, extrapolated linearly), each in its own
-process (:mod:`benchmarks.worker`) so times and peak memory are separate. The
-results of DuckDB and Python are checked equal to tariffs'. One JSON line per
+For each workload: the bare scan of the input (the floor), tariffs (the library
+call, result in memory), the ``tariffs`` command writing its CSV report
+(``cli_s``), DuckDB SQL and per-row Python (on a prefix sample, extrapolated
+linearly), each in its own process (:mod:`benchmarks.worker`) so times and peak
+memory are separate. The results of DuckDB, Python and the command's report are
+checked equal to tariffs'. One JSON line per
 workload goes to standard output and to ``benchmarks/results.json``.
 
 Notes
@@ -32,11 +34,18 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.generate import DATA, write
+from benchmarks.impl_cli import command
 
 RESULTS = Path(__file__).parent / "results.json"
 SIZES = {"W1": 100_000, "W2": 10_000, "W3": 10_000_000}
 QUICK = {"W1": 2_000, "W2": 500, "W3": 50_000}
 SAMPLE_SHARE = {"W1": 50, "W2": 10, "W3": 100}  # the per-row Python runs on 1/50, 1/10, 1/100
+CLI_SHOWN = {  # the commands of benchmarks/impl_cli.py, as the note shows them
+    w.upper(): command(
+        w, portfolio="PORTFOLIO", invoices="INVOICES", indices="indices", out="OUT.csv"
+    )
+    for w in ("w1", "w2", "w3")
+}
 KEYS = {"W1": ["contract", "term", "at"], "W2": ["contract", "term", "at"], "W3": ["row", "code"]}
 
 
@@ -49,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes.update({k: v for k, v in (("W1", a.w1), ("W2", a.w2), ("W3", a.w3)) if v})
     wanted = [w.strip().upper() for w in a.only.split(",")] if a.only else list(SIZES)
     lines, ok = [], True
-    with _progress(len(wanted) * 5) as step:
+    with _progress(len(wanted) * 6) as step:
         for workload in wanted:
             step(f"{workload}: generating data")
             files = _data(workload, sizes, a)
@@ -112,12 +121,15 @@ def measure(
     w = workload.lower()
     with tempfile.TemporaryDirectory() as tmp:
         out = {
-            name: Path(tmp) / f"{name}.parquet" for name in ("scan", "tariffs", "duckdb", "python")
+            name: Path(tmp) / f"{name}.parquet"
+            for name in ("scan", "tariffs", "cli", "duckdb", "python")
         }
         step(f"{workload}: scan")
         scan = _fastest(repeat, "tariffs", "scan", files, indices, out["scan"])
         step(f"{workload}: tariffs")
         tariffs = _fastest(repeat, "tariffs", w, files, indices, out["tariffs"])
+        step(f"{workload}: tariffs command")
+        cli = _fastest(repeat, "cli", w, files, indices, out["cli"])
         step(f"{workload}: duckdb")
         duckdb = _fastest(repeat, "duckdb", w, files, indices, out["duckdb"])
         step(f"{workload}: per-row python")
@@ -126,13 +138,15 @@ def measure(
         frames = {k: pl.read_parquet(v) for k, v in out.items() if k != "scan"}
     equal_duckdb = _mismatches(workload, frames["tariffs"], frames["duckdb"])
     equal_python = _mismatches(workload, frames["tariffs"], frames["python"], subset=True)
-    python_s = python["seconds"] * rows / python["sample_rows"]
+    equal_cli = _mismatches(workload, frames["tariffs"], frames["cli"])
+    setup = python.get("setup_seconds", 0.0)
+    python_s = setup + python["seconds"] * rows / python["sample_rows"]
     line = {
         "workload": workload, "rows": rows,
         "tariffs_s": round(tariffs["seconds"], 3), "duckdb_s": round(duckdb["seconds"], 3),
         "python_s": round(python_s, 1),
         "python_note": f"extrapolated linearly from the first {python['sample_rows']:,} of {rows:,} rows "
-                       f"({python['seconds']:.2f} s)",
+                       f"({python['seconds']:.2f} s), plus {setup:.2f} s reading the index store once",
         "scan_s": round(scan["seconds"], 3),
         "ratio_vs_duckdb": round(tariffs["seconds"] / duckdb["seconds"], 2),
         "speedup_vs_python": round(python_s / tariffs["seconds"], 1),
@@ -141,8 +155,11 @@ def measure(
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "result_rows": frames["tariffs"].height, "duckdb_peak_rss_mb": round(duckdb["peak_rss_mb"]),
         "mismatches_duckdb": equal_duckdb, "mismatches_python": equal_python, "repeat": repeat,
+        "cli_s": round(cli["seconds"], 3), "cli_peak_rss_mb": round(cli["peak_rss_mb"]),
+        "cli_note": "the command, CSV report written: tariffs " + " ".join(CLI_SHOWN[workload]),
+        "mismatches_cli": equal_cli,
     }  # fmt: skip
-    return line, equal_duckdb == 0 and equal_python == 0
+    return line, equal_duckdb == 0 and equal_python == 0 and equal_cli == 0
 
 
 def _fastest(repeat: int, *args) -> dict:
