@@ -32,7 +32,8 @@ finding and no other; it is never counted as correct.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -69,21 +70,63 @@ FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "
 
 
 @dataclass
+class Tally:
+    """What the summary says of the findings, added up slice by slice (the findings themselves
+    need not be kept). Euros [EUR] are summed in file order, as one ``sum`` over the list of
+    every finding's ``difference_eur`` would."""
+
+    rows_with_findings: int = 0
+    blocked_rows: int = 0
+    codes: Counter = field(default_factory=Counter)  # in order of first appearance
+    over: float = 0.0  # Σ positive differences
+    under: float = 0.0  # Σ negative differences (≤ 0)
+    no_euros: bool = False  # a finding without a euro figure (a blocked line...)
+    largest: float = 0.0  # the largest |difference_eur|
+
+    def add(self, findings: pl.DataFrame) -> None:
+        """Count one slice's findings (rows of one slice only: a line's findings are together)."""
+        if findings.height == 0:
+            return
+        self.rows_with_findings += findings["row"].n_unique()
+        self.blocked_rows += findings.filter(pl.col("blocked"))["row"].n_unique()
+        for code, n in findings.group_by("code", maintain_order=True).len().iter_rows():
+            self.codes[code] += n
+        euros = findings["difference_eur"]
+        self.no_euros |= euros.null_count() > 0
+        euros = euros.drop_nulls()
+        if euros.len():
+            self.over = sum(euros.filter(euros > 0).to_list(), self.over)
+            self.under = sum(euros.filter(euros < 0).to_list(), self.under)
+            self.largest = max(self.largest, float(euros.abs().max()))
+
+
+@dataclass
 class Audit:
-    """Findings (one row each), notes (provisional values) and the summary counts."""
+    """Findings (one row each; none kept when they went to a ``sink``), notes (provisional
+    values), the number of lines and the summary counts (``tally``)."""
 
     findings: pl.DataFrame
     notes: list[dict]
     lines: int
     problems: list[str] = field(default_factory=list)
     checked: pl.LazyFrame | None = None
+    tally: Tally = field(default_factory=Tally)
 
 
-def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Audit:
+def audit(
+    invoices: Invoices,
+    contracts,
+    store: IndexStore,
+    on_slice=None,
+    sink: Callable[[pl.DataFrame], None] | None = None,
+) -> Audit:
     """Run every check on every line of ``invoices``; see the module Notes.
 
     ``on_slice(done, total)``, when given, is called after each slice is checked with the
-    number of lines checked so far and in the file (a progress bar).
+    number of lines checked so far and in the file (a progress bar). ``sink(findings)``,
+    when given, receives each slice's findings (:data:`FINDING_SCHEMA`, in file order) as
+    soon as they are known, and they are not kept: a report is written while the file is
+    read, whatever the number of findings; ``Audit.tally`` holds the summary either way.
 
     ``contracts``: a :class:`tariffs.portfolio.Portfolio` or a list of
     :class:`tariffs.model.Contract`. One pass over the file in row batches
@@ -103,7 +146,7 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
     lines = count(invoices)
     copies, first, typed_ones = _started(invoices, due, lines, dated)
-    done = []
+    out = _Collected(store, sink, on_slice, lines)
     with ThreadPoolExecutor(1) as checker:
         running = None
         for typed in chain([first], typed_ones):
@@ -113,21 +156,45 @@ def audit(invoices: Invoices, contracts, store: IndexStore, on_slice=None) -> Au
             prow, block = due.attach(prepared, more)
             prepared = prepared.with_columns(block)
             if running is not None:
-                done.append(running.result())
-                _report(on_slice, done, lines)
+                out.take(*running.result())
             book = due.book()
             running = checker.submit(_check, invoices, prepared, prow, due, book, terms, later)
-        done.append(running.result())
-        _report(on_slice, done, lines)
-    findings = pl.concat([f for f, _, _ in done], how="diagonal_relaxed").sort("row")
-    notes = pl.concat([n for _, n, _ in done])
+        out.take(*running.result())
     return Audit(
-        findings=explain(findings.cast(FINDING_SCHEMA), store),
-        notes=_notes(notes).to_dicts(),
+        findings=pl.concat(out.kept) if out.kept else pl.DataFrame(schema=FINDING_SCHEMA),
+        notes=_notes(pl.concat(out.notes)).to_dicts(),
         lines=lines,
         problems=due.problems,
         checked=invoices.frame,
+        tally=out.tally,
     )
+
+
+@dataclass
+class _Collected:
+    """Each checked slice's findings, explained, ordered, counted, then kept or handed on."""
+
+    store: IndexStore
+    sink: Callable[[pl.DataFrame], None] | None
+    on_slice: Callable[[int, int], None] | None
+    lines: int
+    done: int = 0
+    kept: list[pl.DataFrame] = field(default_factory=list)
+    notes: list[pl.DataFrame] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+    def take(self, findings: pl.DataFrame, notes: pl.DataFrame, lines: int) -> None:
+        findings = findings.cast(FINDING_SCHEMA).sort("row", maintain_order=True)
+        findings = explain(findings, self.store)
+        self.tally.add(findings)
+        if self.sink is None:
+            self.kept.append(findings)
+        else:
+            self.sink(findings)
+        self.notes.append(notes)
+        self.done += lines
+        if self.on_slice is not None:
+            self.on_slice(self.done, self.lines)
 
 
 def _started(
@@ -148,11 +215,6 @@ def _started(
             keyed = _prepared(first, due.terms, Copies.NONE, due.cuts, dated)
             due.prime(keyed, _more(lines, first))
         return found.result(), first, typed_ones
-
-
-def _report(on_slice, done: list, lines: int) -> None:
-    if on_slice is not None:
-        on_slice(sum(f[2] for f in done), lines)
 
 
 def _billed_span(invoices: Invoices) -> tuple[int, int] | None:

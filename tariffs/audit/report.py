@@ -7,23 +7,115 @@ highlighted and the value due in the column beside it, and the ``findings``.
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
 from tariffs.audit.checks import Audit
-from tariffs.report import atomic_write, to_table
+from tariffs.report import atomic_write, to_json, to_table
 
 FINDING_COLUMNS = ["line", "invoice", "contract", "term", "period", "code", "billed", "expected",
                    "difference_eur", "message"]  # fmt: skip
 XLSX_MAX_LINES = 1_000_000
+#: the JSON keys of a finding (INTERFACE.md "JSON of audit", plus ``invoice_line``, ``blocked``)
+FINDING_KEYS = ["line", "invoice", "invoice_line", "contract", "term", "period", "code", "billed",
+                "expected", "difference_eur", "message", "blocked"]  # fmt: skip
+#: the findings a table shows; the others are counted (a terminal is no place for 100,000 rows)
+TABLE_FINDINGS = 200
 
 
-def finding_rows(audit: Audit) -> list[dict]:
-    """Findings as JSON objects (INTERFACE.md "JSON of audit", plus ``invoice_line``, ``blocked``)."""
+class Spool:
+    """An audit's findings written out as they come (:func:`tariffs.audit.checks.audit`'s
+    ``sink``): CSV rows or JSON objects in a temporary file, never all in memory; the
+    first :data:`TABLE_FINDINGS` kept for a table.
+
+    :meth:`write` then puts the report together (the summary, known only at the end,
+    before the findings) into a file or a stream.
+
+    Notes
+    -----
+    JSON: the document of INTERFACE.md ("JSON of audit"), indented as before, with
+    one finding object per line inside ``"findings"``. CSV: the columns of
+    :data:`FINDING_COLUMNS`; numbers as polars writes them (``1e-05`` reads as
+    ``0.00001``), an empty text quoted (``""``) to tell it from a missing one.
+    """
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.file = tempfile.TemporaryFile() if fmt in ("csv", "json") else None
+        self.count = 0
+        self.head: list[pl.DataFrame] = []
+        self.shown = 0
+
+    def add(self, findings: pl.DataFrame) -> None:
+        """Write one slice's findings (:data:`tariffs.audit.checks.FINDING_SCHEMA`)."""
+        if findings.height == 0:
+            return
+        if self.shown < TABLE_FINDINGS:
+            self.head.append(findings.head(TABLE_FINDINGS - self.shown))
+            self.shown += self.head[-1].height
+        if self.fmt == "csv":
+            _as_keys(findings).select(FINDING_COLUMNS).write_csv(self.file, include_header=False)
+        elif self.fmt == "json":
+            text = _as_keys(findings).write_ndjson().rstrip("\n").replace("\n", ",\n    ")
+            self.file.write(((",\n    " if self.count else "\n    ") + text).encode())
+        self.count += findings.height
+
+    def write(self, out: IO[str], data: dict) -> None:
+        """The report: ``data`` (:func:`audit_json` without its findings) and the findings."""
+        if self.fmt == "table":
+            out.write(self.table(data))
+            return
+        self.file.flush()
+        self.file.seek(0)
+        if self.fmt == "csv":
+            out.write(",".join(FINDING_COLUMNS) + "\n")
+            out.flush()
+            _copy(self.file, out)
+            return
+        marker = "\u0000findings\u0000"
+        head, tail = to_json(data | {"findings": marker}).split(json.dumps(marker), 1)
+        out.write(head + "[")
+        out.flush()
+        _copy(self.file, out)
+        out.write(("\n  ]" if self.count else "]") + tail)
+
+    def table(self, data: dict) -> str:
+        """The first findings as a table, how many more there are, and the summary."""
+        shown = finding_rows(pl.concat(self.head)) if self.head else []
+        findings = shown + [s["finding"] for s in data.get("settlements", []) if s.get("finding")]
+        text = to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
+        if self.count > len(shown):
+            text += (f"{len(shown):,} of {self.count:,} findings shown; all of them with "
+                     "--format csv, json or xlsx and -o FILE\n")  # fmt: skip
+        return text + summary_text(data)
+
+
+def _copy(spool: IO[bytes], out: IO[str]) -> None:
+    """Copy the spooled bytes to ``out`` (a text file or stream: through its buffer)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # an in-memory text stream
+        out.write(spool.read().decode())
+        return
+    shutil.copyfileobj(spool, buffer)
+    buffer.flush()
+
+
+def _as_keys(findings: pl.DataFrame) -> pl.DataFrame:
+    """Findings with the columns named and ordered as :data:`FINDING_KEYS`."""
+    return findings.select(pl.col("row").alias("line"), *FINDING_KEYS[1:])
+
+
+def finding_rows(findings: Audit | pl.DataFrame) -> list[dict]:
+    """Findings (of an audit, or a frame of them) as JSON objects (:data:`FINDING_KEYS`)."""
+    findings = findings.findings if isinstance(findings, Audit) else findings
     rows = []
-    for f in audit.findings.iter_rows(named=True):
+    for f in findings.iter_rows(named=True):
         rows.append({
             "line": f["row"], "invoice": f["invoice"], "invoice_line": f["invoice_line"],
             "contract": f["contract"], "term": f["term"], "period": f["period"], "code": f["code"],
@@ -34,26 +126,28 @@ def finding_rows(audit: Audit) -> list[dict]:
 
 
 def summary(audit: Audit, extra: list[dict] = ()) -> dict:
-    """Counts and euros [EUR]; ``extra`` findings (settlement) count in the euros."""
-    f = audit.findings
-    euros = [d for d in f["difference_eur"].drop_nulls().to_list()] + [
-        x["difference_eur"] for x in extra if x.get("difference_eur") is not None
-    ]
-    blocked = f.filter(pl.col("blocked"))["row"].n_unique()
+    """Counts and euros [EUR] (from ``audit.tally``: the findings need not be in memory);
+    ``extra`` findings (settlement) count in the euros, after the lines'."""
+    t = audit.tally
+    euros = [x["difference_eur"] for x in extra if x.get("difference_eur") is not None]
+    codes = Counter(t.codes)
+    codes.update(x["code"] for x in extra)
     return {
         "lines": audit.lines,
-        "lines_with_findings": f["row"].n_unique(),
-        "blocked": blocked,
-        "checked": audit.lines - blocked,
-        "overbilled_eur": round(float(sum(d for d in euros if d > 0)), 2),
-        "underbilled_eur": round(float(-sum(d for d in euros if d < 0)), 2) + 0.0,
-        "findings_by_code": dict(Counter(f["code"].to_list() + [x["code"] for x in extra])),
+        "lines_with_findings": t.rows_with_findings,
+        "blocked": t.blocked_rows,
+        "checked": audit.lines - t.blocked_rows,
+        "overbilled_eur": round(float(sum((d for d in euros if d > 0), t.over)), 2),
+        "underbilled_eur": round(float(-sum((d for d in euros if d < 0), t.under)), 2) + 0.0,
+        "findings_by_code": dict(codes),
     }
 
 
 def exceeds(audit: Audit, tolerance_eur: float, extra: list[dict] = ()) -> bool:
     """True when a finding is beyond the tolerance, or has no euro figure (blocked line...)."""
-    diffs = audit.findings["difference_eur"].to_list() + [x.get("difference_eur") for x in extra]
+    t, diffs = audit.tally, [x.get("difference_eur") for x in extra]
+    if t.no_euros or t.largest > tolerance_eur:
+        return True
     return any(d is None or abs(d) > tolerance_eur for d in diffs)
 
 
@@ -86,14 +180,6 @@ def summary_text(data: dict) -> str:
             f"settlement {st['contract']} {st.get('season') or ''}: {st['kind']} {st['amount_eur']:.2f} EUR"
         )
     return "\n".join(lines) + "\n"
-
-
-def table_text(data: dict) -> str:
-    findings = data["findings"] + [
-        s["finding"] for s in data.get("settlements", []) if s.get("finding")
-    ]
-    text = to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
-    return text + summary_text(data)
 
 
 def write_xlsx_report(path: Path, audit: Audit, data: dict) -> None:

@@ -11,7 +11,7 @@ import click
 
 from tariffs.cli.common import emit, guarded, indices_option, progress, report_options, warn
 from tariffs.errors import OptionError
-from tariffs.report import atomic_write_text, to_csv, to_json
+from tariffs.report import atomic_write
 
 
 @click.command("audit")
@@ -81,7 +81,7 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
     from tariffs.audit.batches import BATCH_ROWS
     from tariffs.audit.checks import audit
     from tariffs.audit.invoices import read_invoices
-    from tariffs.audit.report import audit_json, exceeds
+    from tariffs.audit.report import Spool, audit_json, exceeds
     from tariffs.cli.revise import load_inputs
 
     if fmt == "xlsx" and output is None:
@@ -95,7 +95,10 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
         def checked(done: int, total: int) -> None:
             step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
 
-        result = audit(lines, contracts, store, on_slice=checked)
+        # csv, json and table: the findings are written as they come, never all in memory
+        spool = Spool(fmt) if fmt != "xlsx" else None
+        result = audit(lines, contracts, store, on_slice=checked,
+                       sink=spool.add if spool else None)  # fmt: skip
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts
     )
@@ -103,25 +106,30 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
     data = audit_json(result, settlements)
     for problem in result.problems:
         warn(problem)
-    _render(result, data, fmt, output)
+    _render(result, data, fmt, output, spool)
     extra = [s["finding"] for s in settlements if s.get("finding")]
     sys.exit(1 if exceeds(result, tolerance, extra) else 0)
 
 
-def _render(result, data: dict, fmt: str, output: Path | None) -> None:
-    from tariffs.audit.report import FINDING_COLUMNS, summary_text, table_text, write_xlsx_report
+def _render(result, data: dict, fmt: str, output: Path | None, spool) -> None:
+    """The report: xlsx from the audit's findings; csv, json and table from the ``spool`` the
+    findings were written to (to the terminal, or to ``output`` atomically, then the summary)."""
+    from tariffs.audit.report import summary_text, write_xlsx_report
 
     if fmt == "xlsx":
         write_xlsx_report(output, result, data)
         emit(summary_text(data))
         return
-    text = {"json": lambda: to_json(data), "csv": lambda: to_csv(data["findings"], FINDING_COLUMNS),
-            "table": lambda: table_text(data)}[fmt]()  # fmt: skip
     if output is None:
-        emit(text)
-    else:
-        atomic_write_text(output, text)
-        emit(summary_text(data))
+        spool.write(sys.stdout, data)
+        return
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            spool.write(out, data)
+
+    atomic_write(output, write)
+    emit(summary_text(data))
 
 
 def _number(value: str | None, name: str) -> Decimal | None:

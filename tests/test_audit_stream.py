@@ -1,0 +1,116 @@
+"""Findings written as they come (``audit(..., sink=)``, :class:`tariffs.audit.report.Spool`):
+the same report as from findings kept in memory, whatever the number of slices."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tariffs.audit import batches, report
+from tariffs.audit.checks import audit
+from tariffs.audit.invoices import read_invoices
+from tariffs.audit.report import Spool, audit_json, exceeds, finding_rows, summary
+from tariffs.contract import load_contracts
+from tariffs.portfolio import read_portfolio
+from tariffs.series import load_store
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package: run from the checkout
+from benchmarks.generate import write  # noqa: E402
+
+INDICES = ROOT / "indices"
+
+
+@pytest.fixture(scope="module")
+def store():
+    return load_store(INDICES)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, store) -> dict[str, Path]:
+    """300 contracts, 20,000 invoice lines with seeded errors (benchmarks.generate)."""
+    return write(300, 20_000, 11, INDICES, tmp_path_factory.mktemp("stream"))
+
+
+def _run(files, store, sink=None):
+    contracts = read_portfolio(files["portfolio"], store.catalog)
+    return audit(read_invoices(files["invoices"]), contracts, store, sink=sink)
+
+
+def _summary_of(findings: pl.DataFrame, lines: int) -> dict:
+    """The summary as first computed, from every finding in memory (the reference)."""
+    euros = findings["difference_eur"].drop_nulls().to_list()
+    blocked = findings.filter(pl.col("blocked"))["row"].n_unique()
+    counts: dict[str, int] = {}
+    for code in findings["code"].to_list():
+        counts[code] = counts.get(code, 0) + 1
+    return {
+        "lines": lines, "lines_with_findings": findings["row"].n_unique(), "blocked": blocked,
+        "checked": lines - blocked, "overbilled_eur": round(sum(d for d in euros if d > 0), 2),
+        "underbilled_eur": round(-sum(d for d in euros if d < 0), 2) + 0.0,
+        "findings_by_code": counts,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("batch", [1_000_000, 2_500])
+def test_streamed_findings_are_the_kept_ones_in_file_order(files, store, monkeypatch, batch):
+    monkeypatch.setattr(batches, "BATCH_ROWS", batch)
+    kept = _run(files, store)
+    parts: list[pl.DataFrame] = []
+    streamed = _run(files, store, sink=parts.append)
+    assert streamed.findings.height == 0 and kept.findings.height > 100
+    assert len(parts) == (1 if batch > 20_000 else 9)  # 20,000 lines (+ copies): 9 slices
+    whole = pl.concat(parts)
+    assert whole.equals(kept.findings)
+    assert whole["row"].is_sorted()
+    assert summary(streamed) == summary(kept) == _summary_of(kept.findings, kept.lines)
+    for tolerance in (0.0, 1.0, 1e9):
+        assert exceeds(streamed, tolerance) == exceeds(kept, tolerance)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_spooled_report_equals_the_report_of_kept_findings(files, store, monkeypatch, fmt):
+    monkeypatch.setattr(batches, "BATCH_ROWS", 4_000)
+    kept = _run(files, store)
+    spool = Spool(fmt)
+    streamed = _run(files, store, sink=spool.add)
+    out = io.StringIO()
+    spool.write(out, audit_json(streamed))
+    if fmt == "json":
+        assert json.loads(out.getvalue()) == audit_json(kept)
+    else:
+        frame = pl.read_csv(io.StringIO(out.getvalue()), infer_schema=False)
+        rows = finding_rows(kept)
+        assert frame.columns == report.FINDING_COLUMNS and frame.height == len(rows)
+        assert frame["line"].cast(pl.Int64).to_list() == [r["line"] for r in rows]
+        assert frame["message"].to_list() == [r["message"] for r in rows]
+        due = [r["difference_eur"] for r in rows]
+        assert frame["difference_eur"].cast(pl.Float64).to_list() == due
+
+
+def test_a_table_shows_the_first_findings_and_counts_the_others(files, store, monkeypatch):
+    monkeypatch.setattr(report, "TABLE_FINDINGS", 25)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 3_000)
+    spool = Spool("table")
+    streamed = _run(files, store, sink=spool.add)
+    text = spool.table(audit_json(streamed))
+    total = streamed.tally.rows_with_findings
+    assert f"25 of {spool.count:,} findings shown" in text and spool.count >= total > 25
+    assert f"{streamed.lines} invoice lines" in text  # the summary follows
+
+
+def test_an_empty_audit_writes_an_empty_list(tmp_path, store):
+    lines = tmp_path / "clean.csv"
+    lines.write_text("contract,term,period,quantity,unit_price,amount_excl_vat\n")
+    spool = Spool("json")
+    contracts = load_contracts([ROOT / "contracts"], store.catalog)
+    result = audit(read_invoices(lines), contracts, store, sink=spool.add)
+    out = io.StringIO()
+    spool.write(out, audit_json(result))
+    data = json.loads(out.getvalue())
+    assert data["findings"] == [] and data["summary"]["lines"] == 0
