@@ -1,6 +1,8 @@
 """Say *why* a billed index value differs: the classic operator errors, recognised.
 
-Runs on the findings only (a handful of rows), after the pipeline.
+Runs on the findings only, after the pipeline, once per distinct (finding code,
+column, period, billed and due values): a systematic error repeated on every line
+of a big file is recognised once.
 
 Notes
 -----
@@ -29,16 +31,28 @@ def explain(findings: pl.DataFrame, store: IndexStore) -> pl.DataFrame:
         == 0
     ):
         return findings
-    values = store.values
-    messages = []
-    for f in findings.iter_rows(named=True):
-        extra = None
+    keys = ["code", "column", "ref_period", "billed", "expected"]
+    kinds = pl.col("code").is_in(["index-value-mismatch", "base-value-mismatch"])
+    distinct = findings.filter(kinds).select(keys).unique(maintain_order=True)
+    by_series: dict[str, pl.DataFrame] = {}
+    extras = []
+    for f in distinct.iter_rows(named=True):
         if f["code"] == "index-value-mismatch":
-            extra = _index_cause(values, f)
-        elif f["code"] == "base-value-mismatch":
-            extra = _base_cause(store, f)
-        messages.append(f["message"] + (f"; {extra}" if extra else ""))
-    return findings.with_columns(pl.Series("message", messages, dtype=pl.String))
+            series = _series(f)
+            if series not in by_series:
+                by_series[series] = store.values.filter(pl.col("series") == series)
+            extras.append(_index_cause(by_series[series], f))
+        else:
+            extras.append(_base_cause(store, f))
+    distinct = distinct.with_columns(pl.Series("_extra", extras, dtype=pl.String))
+    explained = findings.join(distinct, on=keys, how="left", nulls_equal=True,
+                              maintain_order="left")  # fmt: skip
+    message = (
+        pl.when(pl.col("_extra").is_not_null())
+        .then(pl.format("{}; {}", "message", "_extra"))
+        .otherwise("message")
+    )
+    return explained.with_columns(message.alias("message")).drop("_extra")
 
 
 def _series(f: dict) -> str:
