@@ -114,3 +114,26 @@ def test_an_empty_audit_writes_an_empty_list(tmp_path, store):
     spool.write(out, audit_json(result))
     data = json.loads(out.getvalue())
     assert data["findings"] == [] and data["summary"]["lines"] == 0
+
+
+def test_an_xlsx_report_beyond_a_sheet_says_what_it_leaves_out(files, store, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from tariffs.cli import main
+
+    monkeypatch.setattr(report, "XLSX_ROWS", 40)
+    out = tmp_path / "audit.xlsx"
+    args = ["audit", str(files["invoices"]), "--contracts", str(files["portfolio"]),
+            "--indices", str(INDICES), "--format", "xlsx", "-o", str(out)]  # fmt: skip
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 1, done.output
+    kept = _run(files, store)
+    total = kept.findings.height
+    assert f"holds the first 40 of {total:,} findings" in done.stderr
+    book = load_workbook(out, read_only=True)
+    assert book["findings"].max_row == 41  # the header and 40 findings
+    notes = [c for row in book["summary"].iter_rows(values_only=True) for c in row if c]
+    assert any(f"{total - 40:,} more" in str(c) for c in notes)
+    lines = {r[0] for r in book["invoice lines"].iter_rows(min_row=2, values_only=True)}
+    assert len(lines) == kept.lines  # every line (fewer than a sheet holds), its findings or not

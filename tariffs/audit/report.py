@@ -16,7 +16,7 @@ from typing import IO
 
 import polars as pl
 
-from tariffs.audit.checks import Audit
+from tariffs.audit.checks import FINDING_SCHEMA, Audit
 from tariffs.report import atomic_write, to_json, to_table
 
 FINDING_COLUMNS = ["line", "invoice", "contract", "term", "period", "code", "billed", "expected",
@@ -27,12 +27,15 @@ FINDING_KEYS = ["line", "invoice", "invoice_line", "contract", "term", "period",
                 "expected", "difference_eur", "message", "blocked"]  # fmt: skip
 #: the findings a table shows; the others are counted (a terminal is no place for 100,000 rows)
 TABLE_FINDINGS = 200
+#: the data rows of an xlsx sheet (Excel's limit is 1,048,576 rows, the header included)
+XLSX_ROWS = 1_048_575
 
 
 class Spool:
     """An audit's findings written out as they come (:func:`tariffs.audit.checks.audit`'s
     ``sink``): CSV rows or JSON objects in a temporary file, never all in memory; the
-    first :data:`TABLE_FINDINGS` kept for a table.
+    first :data:`TABLE_FINDINGS` kept for a table, the first :data:`XLSX_ROWS` for an xlsx
+    report (a sheet holds no more; the report then says how many it leaves out).
 
     :meth:`write` then puts the report together (the summary, known only at the end,
     before the findings) into a file or a stream.
@@ -51,13 +54,14 @@ class Spool:
         self.count = 0
         self.head: list[pl.DataFrame] = []
         self.shown = 0
+        self.keep = XLSX_ROWS if fmt == "xlsx" else TABLE_FINDINGS
 
     def add(self, findings: pl.DataFrame) -> None:
         """Write one slice's findings (:data:`tariffs.audit.checks.FINDING_SCHEMA`)."""
         if findings.height == 0:
             return
-        if self.shown < TABLE_FINDINGS:
-            self.head.append(findings.head(TABLE_FINDINGS - self.shown))
+        if self.shown < self.keep:
+            self.head.append(findings.head(self.keep - self.shown))
             self.shown += self.head[-1].height
         if self.fmt == "csv":
             _as_keys(findings).select(FINDING_COLUMNS).write_csv(self.file, include_header=False)
@@ -85,9 +89,13 @@ class Spool:
         _copy(self.file, out)
         out.write(("\n  ]" if self.count else "]") + tail)
 
+    def kept(self) -> pl.DataFrame:
+        """The findings kept in memory (the first ones)."""
+        return pl.concat(self.head) if self.head else pl.DataFrame(schema=FINDING_SCHEMA)
+
     def table(self, data: dict) -> str:
         """The first findings as a table, how many more there are, and the summary."""
-        shown = finding_rows(pl.concat(self.head)) if self.head else []
+        shown = finding_rows(self.kept())
         findings = shown + [s["finding"] for s in data.get("settlements", []) if s.get("finding")]
         text = to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
         if self.count > len(shown):
@@ -182,11 +190,22 @@ def summary_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_xlsx_report(path: Path, audit: Audit, data: dict) -> None:
-    """Summary sheet, invoice lines with discrepant cells highlighted, findings; atomically."""
+def write_xlsx_report(
+    path: Path, audit: Audit, data: dict, findings: pl.DataFrame | None = None, total: int = 0
+) -> None:
+    """Summary sheet, invoice lines with discrepant cells highlighted, findings; atomically.
+
+    ``findings``: the findings to show (default: the audit's), the first of ``total``; when
+    some are left out (an xlsx sheet holds :data:`XLSX_ROWS` rows), the summary sheet says
+    how many and the invoice lines are those of the findings shown.
+    """
     import xlsxwriter
 
-    lines = _lines_for_report(audit)
+    findings = audit.findings if findings is None else findings
+    findings = findings.head(XLSX_ROWS)
+    left_out = max(total, findings.height) - findings.height
+    lines = _lines_for_report(audit, findings)
+    rows = finding_rows(findings)
 
     def write(tmp: Path) -> None:
         book = xlsxwriter.Workbook(str(tmp))
@@ -196,20 +215,18 @@ def write_xlsx_report(path: Path, audit: Audit, data: dict) -> None:
             "due": book.add_format({"italic": True, "font_color": "#375623"}),
             "blocked": book.add_format({"bg_color": "#D9D9D9"}),
         }
-        _summary_sheet(book.add_worksheet("summary"), data, fmt)
-        _lines_sheet(book.add_worksheet("invoice lines"), lines, audit.findings, fmt)
-        _findings_sheet(book.add_worksheet("findings"), data["findings"], fmt)
+        _summary_sheet(book.add_worksheet("summary"), data, fmt, left_out)
+        _lines_sheet(book.add_worksheet("invoice lines"), lines, findings, fmt)
+        _findings_sheet(book.add_worksheet("findings"), rows, fmt)
         book.close()
 
     atomic_write(path, write)
 
 
-def _lines_for_report(audit: Audit) -> pl.DataFrame:
+def _lines_for_report(audit: Audit, findings: pl.DataFrame) -> pl.DataFrame:
     lines = audit.checked
     if audit.lines > XLSX_MAX_LINES:  # an xlsx sheet holds ~1M rows: keep the lines with findings
-        lines = lines.join(
-            audit.findings.lazy().select(pl.col("row").cast(pl.UInt32)).unique(), on="row"
-        )
+        lines = lines.join(findings.lazy().select(pl.col("row").cast(pl.UInt32)).unique(), on="row")
     keep = ["row", "invoice", "line", "contract", "term", "period", "quantity", "quantity_unit", "energy_basis",
             "coefficient", "unit_price", "amount_excl_vat", "vat_rate", "amount_incl_vat"]  # fmt: skip
     names = lines.collect_schema().names()
@@ -217,7 +234,7 @@ def _lines_for_report(audit: Audit) -> pl.DataFrame:
     return lines.select([c for c in keep if c in names] + index_columns).sort("row").collect()
 
 
-def _summary_sheet(sheet, data: dict, fmt: dict) -> None:
+def _summary_sheet(sheet, data: dict, fmt: dict, left_out: int = 0) -> None:
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 16)
     sheet.write(0, 0, "Invoice audit", fmt["bold"])
@@ -236,6 +253,10 @@ def _summary_sheet(sheet, data: dict, fmt: dict) -> None:
         sheet.write(row, 1, n)
     row += 2
     sheet.write(row, 0, "difference_eur = billed minus due (positive: overbilled)")
+    if left_out:
+        sheet.write(row + 1, 0, f"the findings sheet holds the first {XLSX_ROWS:,} findings (an xlsx "
+                    f"sheet's limit); {left_out:,} more: write them all with --format csv or json",
+                    fmt["bad"])  # fmt: skip
 
 
 def _lines_sheet(sheet, lines: pl.DataFrame, findings: pl.DataFrame, fmt: dict) -> None:

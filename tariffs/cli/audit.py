@@ -95,10 +95,9 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
         def checked(done: int, total: int) -> None:
             step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
 
-        # csv, json and table: the findings are written as they come, never all in memory
-        spool = Spool(fmt) if fmt != "xlsx" else None
-        result = audit(lines, contracts, store, on_slice=checked,
-                       sink=spool.add if spool else None)  # fmt: skip
+        # the findings are written as they come (csv, json), or only the first kept (table, xlsx)
+        spool = Spool(fmt)
+        result = audit(lines, contracts, store, on_slice=checked, sink=spool.add)
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts
     )
@@ -112,12 +111,15 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
 
 
 def _render(result, data: dict, fmt: str, output: Path | None, spool) -> None:
-    """The report: xlsx from the audit's findings; csv, json and table from the ``spool`` the
-    findings were written to (to the terminal, or to ``output`` atomically, then the summary)."""
+    """The report from the ``spool`` the findings were written to: csv, json and table to the
+    terminal, or to ``output`` atomically (then the summary); xlsx from the findings it kept."""
     from tariffs.audit.report import summary_text, write_xlsx_report
 
     if fmt == "xlsx":
-        write_xlsx_report(output, result, data)
+        write_xlsx_report(output, result, data, spool.kept(), spool.count)
+        if spool.count > spool.shown:
+            warn(f"{output}: the findings sheet holds the first {spool.shown:,} of {spool.count:,} "
+                 "findings (an xlsx sheet's limit); all of them with --format csv or json")  # fmt: skip
         emit(summary_text(data))
         return
     if output is None:
