@@ -201,15 +201,16 @@ def _mismatches(workload: str, tariffs: pl.DataFrame, other: pl.DataFrame, subse
 def table(path: Path) -> str:
     """The results file as the Markdown table of the README."""
     head = ("| workload | rows | tariffs s | DuckDB s | per-row Python s (extrapolated) | scan s | "
-            "tariffs / DuckDB | speed-up vs Python | tariffs / scan | peak RSS MB | equal |")  # fmt: skip
-    out = [head, "|---" * 11 + "|"]
+            "tariffs / DuckDB | speed-up vs Python | tariffs / scan | peak RSS MB | command s (CSV written) "
+            "| command peak MB | equal |")  # fmt: skip
+    out = [head, "|---" * 13 + "|"]
     for t in (json.loads(x) for x in path.read_text().splitlines() if x.strip()):
-        equal = (
-            "yes" if t.get("mismatches_duckdb") == 0 and t.get("mismatches_python") == 0 else "NO"
-        )
+        same = ("mismatches_duckdb", "mismatches_python", "mismatches_cli")
+        equal = "yes" if all(t.get(k, 0) == 0 for k in same) else "NO"
         out.append(f"| {t['workload']} | {t['rows']:,} | {t['tariffs_s']} | {t['duckdb_s']} | {t['python_s']} | "
                    f"{t['scan_s']} | {t['ratio_vs_duckdb']} | {t['speedup_vs_python']} | {t['ratio_vs_scan']} | "
-                   f"{t['peak_rss_mb']:,} | {equal} |")  # fmt: skip
+                   f"{t['peak_rss_mb']:,} | {t.get('cli_s', '')} | {t.get('cli_peak_rss_mb', '')} | "
+                   f"{equal} |")  # fmt: skip
     return "\n".join(out)
 
 
