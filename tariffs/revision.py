@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from tariffs.diagnostics import problems_of
+from tariffs.diagnostics import NAMED_TERMS, problems_of
 from tariffs.formulas import (
     Formulas,
     formulas_of,
@@ -700,23 +700,40 @@ def _missing(trace: pl.DataFrame) -> pl.DataFrame:
 def _not_yet_revised(params: pl.DataFrame, dates: pl.DataFrame, at: int) -> list[str]:
     """Contracts in force in ``at`` whose first revision date is still to come: base prices apply."""
     started = params.filter(pl.col("start_month") <= at).join(dates, on="contract", how="anti")
-    return [
-        f"{cid}: no revision date yet on or before {month_name(at)}: the base prices of the contract apply"
-        for cid in started["contract"].to_list()
-    ]
+    when = month_name(at)
+    return _listed(
+        [f"{cid}: no revision date yet on or before {when}: the base prices of the contract apply"
+         for cid in started["contract"].head(NAMED_TERMS + 1).to_list()],
+        started.height, f"with no revision date yet on or before {when} (base prices apply)",
+    )  # fmt: skip
 
 
 def _not_in_force(params: pl.DataFrame, month: int, explicit: bool) -> list[str]:
-    """Messages for contracts with no price in force in ``month`` (not started, or ended)."""
+    """Messages for contracts with no price in force in ``month`` (not started, or ended); at
+    most :data:`~tariffs.diagnostics.NAMED_TERMS` named per cause, the others counted."""
     when = month_name(month)
     later = params.filter(pl.col("start_month") > month)
-    notes = [f"{c}: starts in {month_name(m)}: no price in force in {when}"
-             for c, m in later.select("contract", "start_month").iter_rows()]  # fmt: skip
+    notes = _listed(
+        [f"{c}: starts in {month_name(m)}: no price in force in {when}"
+         for c, m in later.select("contract", "start_month").head(NAMED_TERMS + 1).iter_rows()],
+        later.height, f"that start after {when}: no price in force",
+    )  # fmt: skip
     if explicit:
         ended = params.filter(pl.col("end_month") < month)
-        notes += [f"{c}: ended in {month_name(m)}: no price in force in {when}"
-                  for c, m in ended.select("contract", "end_month").iter_rows()]  # fmt: skip
+        notes += _listed(
+            [f"{c}: ended in {month_name(m)}: no price in force in {when}"
+             for c, m in ended.select("contract", "end_month").head(NAMED_TERMS + 1).iter_rows()],
+            ended.height, f"that ended before {when}: no price in force",
+        )  # fmt: skip
     return notes
+
+
+def _listed(lines: list[str], total: int, what: str) -> list[str]:
+    """``lines`` (one per contract), the first :data:`~tariffs.diagnostics.NAMED_TERMS` of
+    ``total`` and one line counting the others (a portfolio's thousands of ended contracts)."""
+    if total <= NAMED_TERMS:
+        return lines
+    return [*lines[:NAMED_TERMS], f"... and {total - NAMED_TERMS:,} more contract(s) {what}"]
 
 
 def _this_month() -> int:

@@ -95,3 +95,30 @@ def test_a_long_list_of_terms_is_cut_and_counted():
     (message,) = problems_of(missing, _store())
     assert message.endswith("c019 P1 and 7 more term(s)"), message
     assert "c000 P1, c001 P1" in message and "c020" not in message
+
+
+def test_contracts_out_of_force_are_named_up_to_a_limit_and_counted(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from benchmarks.generate import portfolio
+    from tariffs.periods import parse_month
+    from tariffs.portfolio import read_portfolio, revise
+    from tariffs.series import load_store
+
+    store = load_store(Path(__file__).parents[1] / "indices")
+    table = tmp_path / "p.parquet"
+    portfolio(400, store, seed=2).write_parquet(table)
+    contracts = read_portfolio(table, store.catalog)
+    params = contracts.formulas.params
+    ended = params.filter(pl.col("end_month") < parse_month("2022-01")).height
+    assert ended > diagnostics.NAMED_TERMS  # the generated portfolio has enough to cut
+    problems = revise(contracts, store, at=parse_month("2022-01")).problems
+    named = [p for p in problems if ": ended in " in p]
+    assert len(named) == diagnostics.NAMED_TERMS
+    more = ended - diagnostics.NAMED_TERMS
+    assert (
+        f"... and {more:,} more contract(s) that ended before 2022-01: no price in force"
+        in problems
+    )
