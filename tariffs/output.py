@@ -39,6 +39,7 @@ from tariffs.report import plain_table, to_table, write_xlsx_slices
 COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "price", "unit",
            "energy_basis", "indices", "flags", "status"]  # fmt: skip
 TABLE_COLUMNS = [c for c in COLUMNS if c != "energy_basis"]
+PLAIN_COLUMNS = [c for c in TABLE_COLUMNS if c != "indices"] + ["indices"]
 NUMBER_COLUMNS = ("base_price", "coefficient", "price")
 FLAGS = (("capped", "capped"), ("floored", "floored"), ("safeguard", "safeguard_hit"),
          ("provisional-index", "provisional"), ("base-value-differs", "base_differs"),
@@ -79,6 +80,16 @@ def _num(value: float | None) -> str:
     return "MISSING" if value is None else f"{value:g}"
 
 
+_LINK = pl.col("link_coefficient")
+_TRACE_COLUMNS = [
+    "index_order", "series", "weight", "base_period", "base_used", "base_source", "period",
+    "value", "status", "published", pl.col("any_chained").fill_null(False),
+    pl.when(_LINK.is_not_null() & (_LINK != 0)).then(_LINK).otherwise(pl.col("base_link_coefficient"))
+    .alias("link"),
+    pl.col("base_differs").fill_null(False), "series_base_value",
+]  # fmt: skip
+
+
 class Rendered:
     """A result's frame, with each row's trace rows, ready to be rendered slice by slice.
 
@@ -92,39 +103,25 @@ class Rendered:
             pl.col("comp").is_not_null().any().over("contract", "term", "at").alias("in_mix")
         )
         own = pl.col("comp").is_not_null() | ~pl.col("is_mix")  # a mix total has no indices
-        keys = frame.select("fid", "contract", "term", pl.when(own).then(pl.col("comp").fill_null(""))
-                            .alias("comp"), "at")  # fmt: skip
+        keys = frame.select(
+            "fid", "contract", "term", pl.when(own).then(pl.col("comp").fill_null("")).alias("comp"), "at"
+        )  # fmt: skip
         trace = result.trace
+        if (
+            keys.select(KEYS).is_duplicated().any()
+        ):  # never from the engine; kept exact all the same
+            trace = trace.join(keys, on=KEYS, how="inner", maintain_order="left")
+            fid = trace["fid"]
+        else:  # the frame row of each trace row: only the key columns go through the join
+            fid = trace.select(KEYS).join(keys, on=KEYS, how="left", maintain_order="left")["fid"]
+        order = (
+            pl.DataFrame({"fid": fid, "index_order": trace["index_order"]}).with_row_index("row")
+            .filter(pl.col("fid").is_not_null()).sort("fid", "index_order", maintain_order=True)
+        )["row"]  # fmt: skip
         assumed = pl.col("assumed") if "assumed" in trace.columns else pl.lit(False)
-        lc = pl.col("link_coefficient")
-        trace = (
-            trace.select(
-                *KEYS,
-                "index_order",
-                "series",
-                "weight",
-                "base_period",
-                "base_used",
-                "base_source",
-                "period",
-                "value",
-                "status",
-                "published",
-                assumed.fill_null(False).alias("assumed"),
-                pl.col("any_chained").fill_null(False),
-                pl.when(lc.is_not_null() & (lc != 0))
-                .then(lc)
-                .otherwise(pl.col("base_link_coefficient"))
-                .alias("link"),
-                pl.col("base_differs").fill_null(False),
-                "series_base_value",
-            )  # fmt: skip
-            .join(keys, on=KEYS, how="inner", maintain_order="left")
-            .drop(KEYS)
-            .sort("fid", "index_order", maintain_order=True)
-        )
+        shown = trace.select(*_TRACE_COLUMNS, assumed.fill_null(False).alias("assumed"))
+        self.trace = shown[order].with_columns(fid[order])  # the shown columns, gathered once
         self.frame = frame
-        self.trace = trace
         self.height = frame.height
 
     def slices(self, rows: int = SLICE_ROWS) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
@@ -307,14 +304,19 @@ def json_chunks(rendered: Rendered) -> Iterator[str]:
 
 
 def table_chunks(rendered: Rendered, title: str | None) -> Iterator[str]:
-    """A rich table up to :data:`TABLE_ROWS` rows, else a plain text layout of the same cells."""
-    text = as_text(all_cells(rendered, join_unit=True)).select(TABLE_COLUMNS)
+    """A rich table up to :data:`TABLE_ROWS` rows, else a plain text layout of the same cells.
+
+    The plain layout puts ``indices``, the one column of unbounded width, last
+    (:data:`PLAIN_COLUMNS`) so that flags and status stay in view.
+    """
+    text = as_text(all_cells(rendered, join_unit=True))
     if text.height <= TABLE_ROWS:
-        yield to_table(text.to_dicts(), TABLE_COLUMNS, title)
+        yield to_table(text.select(TABLE_COLUMNS).to_dicts(), TABLE_COLUMNS, title)
         return
     note = (f"{text.height:,} rows: plain layout above {TABLE_ROWS:,} rows; "
             "--format csv, json or xlsx for a spreadsheet")  # fmt: skip
-    yield from plain_table(text, f"{title} ({note})" if title else note, right=NUMBER_COLUMNS)
+    title = f"{title} ({note})" if title else note
+    yield from plain_table(text.select(PLAIN_COLUMNS), title, right=NUMBER_COLUMNS)
 
 
 def all_cells(rendered: Rendered, *, join_unit: bool = False) -> pl.DataFrame:

@@ -179,7 +179,7 @@ def test_small_table_is_the_rich_table_of_before(bundled):
         assert _text(result, "table", title="Revised prices") == expected, name
 
 
-def test_big_table_is_a_plain_layout_of_the_same_cells(generated, monkeypatch):
+def test_big_table_is_a_plain_layout_of_the_same_cells(generated):
     result = generated["history-2015-2021"]
     rows = _table_rows(result.rows(), join_unit=True)
     assert len(rows) > output.TABLE_ROWS  # the generated history takes the plain layout
@@ -190,11 +190,11 @@ def test_big_table_is_a_plain_layout_of_the_same_cells(generated, monkeypatch):
     for dashes in rule.split("  "):
         spans.append((start, start + len(dashes)))
         start += len(dashes) + 2
-    assert [header[a:b].strip() for a, b in spans] == output.TABLE_COLUMNS
+    assert [header[a:b].strip() for a, b in spans] == output.PLAIN_COLUMNS
     assert len(body) == len(rows)
     for line, row in zip(body, rows, strict=True):
         cells = [line[a:b].strip() for a, b in spans]
-        assert cells == [_flat(row[c]) for c in output.TABLE_COLUMNS]
+        assert cells == [_flat(row[c]) for c in output.PLAIN_COLUMNS]
 
 
 def _flat(value) -> str:
