@@ -107,9 +107,7 @@ class Rendered:
             "fid", "contract", "term", pl.when(own).then(pl.col("comp").fill_null("")).alias("comp"), "at"
         )  # fmt: skip
         trace = result.trace
-        if (
-            keys.select(KEYS).is_duplicated().any()
-        ):  # never from the engine; kept exact all the same
+        if keys.select(KEYS).is_duplicated().any():  # not from the engine: each row gets its own
             trace = trace.join(keys, on=KEYS, how="inner", maintain_order="left")
             fid = trace["fid"]
         else:  # the frame row of each trace row: only the key columns go through the join

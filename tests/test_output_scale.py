@@ -158,6 +158,20 @@ def test_an_empty_result_gives_an_empty_array_and_a_header(store):
     assert _text(empty, "csv") == ",".join(output.COLUMNS) + "\n"
 
 
+def test_rows_sharing_a_key_each_get_the_indices_of_the_key(bundled):
+    from types import SimpleNamespace
+
+    from tariffs.revision import to_rows
+
+    result = bundled["history-1990-2025"]
+    twice = SimpleNamespace(
+        frame=pl.concat([result.frame, result.frame.head(50)]), trace=result.trace
+    )
+    rows = to_rows(twice.frame, twice.trace)
+    assert json.loads(_text(twice, "json")) == json.loads(json.dumps(rows, default=str))
+    assert _text(twice, "csv") == to_csv(_table_rows(rows), output.COLUMNS)
+
+
 def test_csv_quotes_as_csv_writer_does():
     frame = pl.DataFrame({"a": ["x,y", 'q"t', "", "n\nl", "sp ace", "cr\rx"]})
     quoted = frame.select(output.csv_quoted("a"))["a"].to_list()

@@ -44,14 +44,19 @@ def month_option(value: str | None, name: str) -> int | None:
         raise OptionError(f"{name}: {exc}") from exc
 
 
-def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool) -> None:
-    """Print or write the report (:mod:`tariffs.output`), then the problems on standard error."""
-    chunks = report(result, fmt, output, title)
-    if chunks is not None and output is not None:
-        write_chunks(output, chunks)
-    elif chunks is not None:
-        for chunk in chunks:
-            click.echo(chunk, nl=False)
+def write_result(result: Result, fmt: str, output: Path | None, title: str):
+    """Write the report (:mod:`tariffs.output`) to ``output``; without one, the text to print."""
+    chunks = report(result, fmt, output, title)  # an xlsx report is written here
+    if chunks is None or output is None:
+        return chunks
+    write_chunks(output, chunks)
+    return None
+
+
+def show_result(result: Result, chunks, strict: bool) -> None:
+    """Print the report's text (if not written to a file), then the problems on standard error."""
+    for chunk in chunks or ():
+        click.echo(chunk, nl=False)
     for problem in result.problems:
         warn(problem)
     if strict and result.problems:
@@ -110,11 +115,13 @@ def revise_cmd(paths, indices_dir, at, as_of, strict, fmt, output) -> None:
     """
     month = month_option(at, "--at")
     day = as_of.date() if as_of else None
-    with progress(2, "reading contracts and indices") as step:
+    with progress(3, "reading contracts and indices") as step:
         contracts, store = load_inputs(paths, indices_dir)
         step("revising prices")
         result = revise(contracts, store, at=month, as_of=day)
-    show_result(result, fmt, output, "Revised prices", strict)
+        step("writing the report")
+        chunks = write_result(result, fmt, output, "Revised prices")
+    show_result(result, chunks, strict)
 
 
 @click.command("history")
@@ -138,11 +145,13 @@ def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
     first, last = month_option(start, "--from"), month_option(end, "--to")
     if first > last:
         raise OptionError(f"--from {start} is after --to {end}")
-    with progress(2, "reading contracts and indices") as step:
+    with progress(3, "reading contracts and indices") as step:
         contracts, store = load_inputs(paths, indices_dir)
         step("computing every revision date")
         result = history(contracts, store, first, last)
-    show_result(result, fmt, output, f"Revision history {start}..{end}", strict)
+        step("writing the report")
+        chunks = write_result(result, fmt, output, f"Revision history {start}..{end}")
+    show_result(result, chunks, strict)
 
 
 COMMANDS = [check, revise_cmd, history_cmd]
