@@ -4,6 +4,11 @@ Rows are plain dicts (the JSON objects of INTERFACE.md). ``table`` renders a
 rich table on the terminal; ``csv`` flattens nested values; ``xlsx`` needs a
 file. Every file is written to a temporary file in the same folder and moved
 into place, so a failure never leaves a half-written output.
+
+Big reports (``revise``, ``history``: :mod:`tariffs.output`) come as frames of
+cells instead of dicts: :func:`write_chunks` streams their text into the file,
+:func:`plain_table` lays out a table too long for rich, :func:`write_xlsx_slices`
+streams the cells into a sheet.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from tariffs.errors import OptionError
 
@@ -52,6 +59,17 @@ def _umask() -> int:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """Write the text ``chunks`` one after the other into ``path``, atomically."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as file:
+            for chunk in chunks:
+                file.write(chunk)
+
+    atomic_write(path, write)
 
 
 def _flat(value: Any) -> Any:
@@ -136,3 +154,57 @@ def render(
         return text
     atomic_write_text(output, text)
     return None
+
+
+def plain_table(cells: pl.DataFrame, title: str | None, right: Sequence[str] = (),
+                rows: int = 50_000) -> Iterator[str]:  # fmt: skip
+    """A plain-text table of text ``cells`` (no null): title, header, rule, one line per row.
+
+    Columns are padded to their widest cell and separated by two spaces; the
+    columns named in ``right`` (numbers) are right-aligned. Yields the text by
+    ``rows`` lines, for tables far too long for rich.
+    """
+    widths = {c: max(len(c), cells[c].str.len_chars().max() or 0) for c in cells.columns}
+
+    def pad(text: pl.Expr | str, column: str) -> pl.Expr | str:
+        w = widths[column]
+        if isinstance(text, str):
+            return text.rjust(w) if column in right else text.ljust(w)
+        return text.str.pad_start(w) if column in right else text.str.pad_end(w)
+
+    header = "  ".join(pad(c, c) for c in cells.columns).rstrip()
+    rule = "  ".join("-" * widths[c] for c in cells.columns)
+    yield (f"{title}\n" if title else "") + f"{header}\n{rule}\n"
+    line = pl.concat_str([pad(pl.col(c), c) for c in cells.columns], separator="  ")
+    for part in cells.iter_slices(rows):
+        yield "\n".join(part.select(line.str.strip_chars_end()).to_series().to_list()) + "\n"
+
+
+def write_xlsx_slices(path: Path, sheet: str, columns: Sequence[str],
+                      slices: Iterable[pl.DataFrame]) -> None:  # fmt: skip
+    """One sheet of the ``columns`` of each frame of ``slices`` (in order), atomically.
+
+    Header in bold, frozen. Cells as :func:`write_xlsx` writes them: a number
+    column as numbers, anything else as text; a null or empty cell is left blank.
+    Rows are streamed to the file (xlsxwriter ``constant_memory``).
+    """
+    import xlsxwriter
+
+    def write(tmp: Path) -> None:
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        sheet_ = book.add_worksheet(sheet[:31])
+        sheet_.freeze_panes(1, 0)
+        sheet_.write_row(0, 0, list(columns), book.add_format({"bold": True}))
+        row = 1
+        for frame in slices:
+            frame = frame.select(columns)
+            kinds = [sheet_.write_number if d.is_numeric() else sheet_.write_string
+                     for d in frame.dtypes]  # fmt: skip
+            for values in frame.iter_rows():
+                for col, value in enumerate(values):
+                    if value is not None and value != "":
+                        kinds[col](row, col, value)
+                row += 1
+        book.close()
+
+    atomic_write(path, write)

@@ -98,7 +98,11 @@ class Result:
         return Result(frame, problems=problems, _lazy=self._lazy, _keep=keys, _cid=cid)
 
     def rows(self) -> list[dict]:
-        """The JSON rows of INTERFACE.md ("JSON of revise")."""
+        """The JSON rows of INTERFACE.md ("JSON of revise"), one dict per row.
+
+        Fine for a few thousand rows; the reports of a portfolio are built by
+        :mod:`tariffs.output` from ``frame`` and ``trace`` instead.
+        """
         return to_rows(self.frame, self.trace)
 
 

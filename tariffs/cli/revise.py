@@ -7,16 +7,13 @@ from pathlib import Path
 
 import click
 
-from tariffs.cli.common import emit, guarded, indices_option, progress, report_options, warn
+from tariffs.cli.common import guarded, indices_option, progress, report_options, warn
 from tariffs.errors import OptionError
+from tariffs.output import report
 from tariffs.periods import parse_month
 from tariffs.portfolio import count, history, revise
-from tariffs.report import render
+from tariffs.report import write_chunks
 from tariffs.revision import Result
-
-COLUMNS = ["contract", "term", "component", "at", "base_price", "coefficient", "price", "unit",
-           "energy_basis", "indices", "flags", "status"]  # fmt: skip
-TABLE_COLUMNS = [c for c in COLUMNS if c != "energy_basis"]
 
 
 def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
@@ -47,36 +44,19 @@ def month_option(value: str | None, name: str) -> int | None:
         raise OptionError(f"{name}: {exc}") from exc
 
 
-def _table_rows(rows: list[dict], join_unit: bool = False) -> list[dict]:
-    """Rows for a table or sheet: indices as ``SERIES PERIOD: value/base``, mix totals named."""
-    mixes = {(r["contract"], r["term"], r["at"]) for r in rows if r["component"] is not None}
-    out = []
-    for r in rows:
-        shown = dict(r)
-        if r["component"] is None and (r["contract"], r["term"], r["at"]) in mixes:
-            shown["component"] = "(total)"
-        if join_unit and r["energy_basis"]:
-            shown["unit"] = f"{r['unit']} {r['energy_basis']}"
-        shown["indices"] = [
-            f"{i['series']} {i['period']}: {_num(i['value'])}/{_num(i['base_value'])}"
-            for i in r["indices"]
-        ]
-        out.append(shown)
-    return out
+def write_result(result: Result, fmt: str, output: Path | None, title: str):
+    """Write the report (:mod:`tariffs.output`) to ``output``; without one, the text to print."""
+    chunks = report(result, fmt, output, title)  # an xlsx report is written here
+    if chunks is None or output is None:
+        return chunks
+    write_chunks(output, chunks)
+    return None
 
 
-def _num(value) -> str:
-    return "MISSING" if value is None else f"{value:g}"
-
-
-def show_result(result: Result, fmt: str, output: Path | None, title: str, strict: bool,
-                rows: list[dict] | None = None) -> None:  # fmt: skip
-    rows = result.rows() if rows is None else rows
-    if fmt == "table":
-        emit(render(_table_rows(rows, join_unit=True), TABLE_COLUMNS, fmt, output, title=title))
-    else:
-        shown = _table_rows(rows) if fmt in ("csv", "xlsx") else rows
-        emit(render(shown, COLUMNS, fmt, output, json_data=rows, title=title, sheet="prices"))
+def show_result(result: Result, chunks, strict: bool) -> None:
+    """Print the report's text (if not written to a file), then the problems on standard error."""
+    for chunk in chunks or ():
+        click.echo(chunk, nl=False)
     for problem in result.problems:
         warn(problem)
     if strict and result.problems:
@@ -140,8 +120,8 @@ def revise_cmd(paths, indices_dir, at, as_of, strict, fmt, output) -> None:
         step("revising prices")
         result = revise(contracts, store, at=month, as_of=day)
         step("writing the report")
-        rows = result.rows()
-    show_result(result, fmt, output, "Revised prices", strict, rows)
+        chunks = write_result(result, fmt, output, "Revised prices")
+    show_result(result, chunks, strict)
 
 
 @click.command("history")
@@ -170,8 +150,8 @@ def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
         step("computing every revision date")
         result = history(contracts, store, first, last)
         step("writing the report")
-        rows = result.rows()
-    show_result(result, fmt, output, f"Revision history {start}..{end}", strict, rows)
+        chunks = write_result(result, fmt, output, f"Revision history {start}..{end}")
+    show_result(result, chunks, strict)
 
 
 COMMANDS = [check, revise_cmd, history_cmd]
