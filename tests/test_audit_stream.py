@@ -100,7 +100,10 @@ def test_a_table_shows_the_first_findings_and_counts_the_others(files, store, mo
     streamed = _run(files, store, sink=spool.add)
     text = spool.table(audit_json(streamed))
     total = streamed.tally.rows_with_findings
-    assert f"25 of {spool.count:,} findings shown" in text and spool.count >= total > 25
+    assert (
+        f"25 of {spool.count:,} findings shown (a table shows the first 25)" in text
+        and spool.count >= total > 25
+    )
     assert f"{streamed.lines} invoice lines" in text  # the summary follows
 
 
@@ -137,3 +140,22 @@ def test_an_xlsx_report_beyond_a_sheet_says_what_it_leaves_out(files, store, tmp
     assert any(f"{total - 40:,} more" in str(c) for c in notes)
     lines = {r[0] for r in book["invoice lines"].iter_rows(min_row=2, values_only=True)}
     assert len(lines) == kept.lines  # every line (fewer than a sheet holds), its findings or not
+
+
+def test_a_number_too_large_to_multiply_blocks_its_line(tmp_path, store):
+    lines = tmp_path / "odd.csv"
+    lines.write_text("contract,term,period,quantity,unit_price,amount_excl_vat\n"
+                     "conches-en-ouche,R1,2008-10,1e300,1e10,5\n")  # fmt: skip
+    spool = Spool("json")
+    contracts = load_contracts([ROOT / "contracts"], store.catalog)
+    result = audit(read_invoices(lines), contracts, store, sink=spool.add)
+    out = io.StringIO()
+    spool.write(out, audit_json(result))
+
+    def no_infinity(name):
+        raise AssertionError(f"{name} in the JSON")
+
+    data = json.loads(out.getvalue(), parse_constant=no_infinity)
+    (finding,) = data["findings"]
+    assert finding["code"] == "invalid-line" and finding["blocked"]
+    assert finding["message"] == "quantity: expected a number below 1,000,000,000,000, got '1e+300'"

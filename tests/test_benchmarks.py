@@ -128,3 +128,14 @@ def test_price_slots_and_key_lookup_agree(files, store, monkeypatch, batch):
     assert dense.findings.height > 100
     assert dense.findings.equals(keyed.findings)
     assert dense.notes == keyed.notes and dense.problems == keyed.problems
+
+
+def test_audit_reports_differing_only_in_euros_or_copies_are_told_apart():
+    cols = {"row": pl.Int64, "code": pl.String, "difference_eur": pl.Float64}
+    ours = pl.DataFrame([(2, "a", 1.0), (3, "b", 2.0), (3, "c", 3.0)], schema=cols, orient="row")
+    assert _mismatches("W3", ours, ours.reverse()) == 0
+    euros = pl.DataFrame([(2, "a", 999.0), (3, "b", 2.0), (3, "c", 3.0)], schema=cols, orient="row")
+    copies = pl.concat([ours, ours.tail(1)])
+    assert _mismatches("W3", ours, euros) == 1
+    assert _mismatches("W3", ours, copies) == 1
+    assert _mismatches("W3", ours, ours.drop("difference_eur")) == 0  # the Python sample: codes

@@ -45,6 +45,9 @@ INDEX_PREFIXES = ("index:", "base_index:")
 #: the text columns that identify a line and its term
 KEYS = ("contract", "term", "period", "invoice", "line")
 
+#: the largest number a line may hold (quantities, prices, euros, index values): larger ones are
+#: typos or overflows, and their products would be infinite
+MAX_NUMBER = 10**12
 #: quantity units -> (factor to MWh, energy basis written in the unit or None)
 QUANTITY_UNITS = {"mwh": 1.0, "kwh": 0.001, "gwh": 1000.0, "gj": 1 / 3.6}
 
@@ -364,6 +367,13 @@ def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
                 pl.format(f"{c}: expected a number, got '{{}}'", pl.col(f"_{c}"))
             )
         )
+    for c in NUMBERS + tuple(index_columns):  # 1e300 reads, but its products overflow to inf
+        checks.append(
+            pl.when(pl.col(c).abs() >= MAX_NUMBER).then(
+                pl.format(f"{c}: expected a number below {MAX_NUMBER:,}, got '{{}}'",
+                          pl.col(c).cast(pl.String))
+            )
+        )  # fmt: skip
     checks.append(
         pl.when(pl.col("mwh_per_unit").is_null()).then(
             pl.format("quantity_unit: expected MWh, kWh, GWh or GJ (optionally _PCI/_PCS/_useful), got '{}'",

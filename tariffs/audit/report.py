@@ -48,9 +48,10 @@ class Spool:
     ``0.00001``), an empty text quoted (``""``) to tell it from a missing one.
     """
 
-    def __init__(self, fmt: str):
+    def __init__(self, fmt: str, folder: Path | None = None):
         self.fmt = fmt
-        self.file = tempfile.TemporaryFile() if fmt in ("csv", "json") else None
+        # beside the output (``folder``): the report is copied from it on the same disk
+        self.file = tempfile.TemporaryFile(dir=folder) if fmt in ("csv", "json") else None
         self.count = 0
         self.head: list[pl.DataFrame] = []
         self.shown = 0
@@ -99,8 +100,8 @@ class Spool:
         findings = shown + [s["finding"] for s in data.get("settlements", []) if s.get("finding")]
         text = to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
         if self.count > len(shown):
-            text += (f"{len(shown):,} of {self.count:,} findings shown; all of them with "
-                     "--format csv, json or xlsx and -o FILE\n")  # fmt: skip
+            text += (f"{len(shown):,} of {self.count:,} findings shown (a table shows the first "
+                     f"{self.keep:,}); all of them: --format csv, json or xlsx\n")  # fmt: skip
         return text + summary_text(data)
 
 

@@ -96,7 +96,7 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
             step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
 
         # the findings are written as they come (csv, json), or only the first kept (table, xlsx)
-        spool = Spool(fmt)
+        spool = Spool(fmt, output.parent if output is not None else None)
         result = audit(lines, contracts, store, on_slice=checked, sink=spool.add)
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts

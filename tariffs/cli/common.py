@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -43,6 +44,10 @@ def guarded(func: Callable) -> Callable:
         except TariffsError as exc:
             for line in exc.lines():
                 click.echo(f"error: {line}" if not _located(line) else line, err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # the reader stopped (| head): nothing more to say
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
         except OSError as exc:
             where = getattr(exc, "filename", None)
