@@ -156,15 +156,20 @@ def render(
     return None
 
 
-def plain_table(cells: pl.DataFrame, title: str | None, right: Sequence[str] = (),
-                rows: int = 50_000) -> Iterator[str]:  # fmt: skip
+def plain_table(cells: pl.DataFrame | Iterable[pl.DataFrame], title: str | None,
+                right: Sequence[str] = (), rows: int = 50_000,
+                widths: dict[str, int] | None = None) -> Iterator[str]:  # fmt: skip
     """A plain-text table of text ``cells`` (no null): title, header, rule, one line per row.
 
     Columns are padded to their widest cell and separated by two spaces; the
     columns named in ``right`` (numbers) are right-aligned. Yields the text by
-    ``rows`` lines, for tables far too long for rich.
+    ``rows`` lines, for tables far too long for rich. ``cells`` may be several
+    frames (read one after the other) when their columns' ``widths`` are given.
     """
-    widths = {c: max(len(c), cells[c].str.len_chars().max() or 0) for c in cells.columns}
+    parts = [cells] if isinstance(cells, pl.DataFrame) else cells
+    if widths is None:
+        widths = text_widths(cells)
+    columns = list(widths)
 
     def pad(text: pl.Expr | str, column: str) -> pl.Expr | str:
         w = widths[column]
@@ -172,12 +177,21 @@ def plain_table(cells: pl.DataFrame, title: str | None, right: Sequence[str] = (
             return text.rjust(w) if column in right else text.ljust(w)
         return text.str.pad_start(w) if column in right else text.str.pad_end(w)
 
-    header = "  ".join(pad(c, c) for c in cells.columns).rstrip()
-    rule = "  ".join("-" * widths[c] for c in cells.columns)
+    header = "  ".join(pad(c, c) for c in columns).rstrip()
+    rule = "  ".join("-" * widths[c] for c in columns)
     yield (f"{title}\n" if title else "") + f"{header}\n{rule}\n"
-    line = pl.concat_str([pad(pl.col(c), c) for c in cells.columns], separator="  ")
-    for part in cells.iter_slices(rows):
-        yield "\n".join(part.select(line.str.strip_chars_end()).to_series().to_list()) + "\n"
+    line = pl.concat_str([pad(pl.col(c), c) for c in columns], separator="  ")
+    for frame in parts:
+        for part in frame.iter_slices(rows):
+            yield "\n".join(part.select(line.str.strip_chars_end()).to_series().to_list()) + "\n"
+
+
+def text_widths(cells: pl.DataFrame, widths: dict[str, int] | None = None) -> dict[str, int]:
+    """Each column's width in a plain table: its name's or its widest cell's (at least
+    ``widths``, those of the frames before)."""
+    widths = widths or {}
+    return {c: max(widths.get(c, 0), len(c), cells[c].str.len_chars().max() or 0)
+            for c in cells.columns}  # fmt: skip
 
 
 def write_xlsx_slices(path: Path, sheet: str, columns: Sequence[str],

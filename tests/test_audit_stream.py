@@ -93,18 +93,20 @@ def test_spooled_report_equals_the_report_of_kept_findings(files, store, monkeyp
         assert frame["difference_eur"].cast(pl.Float64).to_list() == due
 
 
-def test_a_table_shows_the_first_findings_and_counts_the_others(files, store, monkeypatch):
-    monkeypatch.setattr(report, "TABLE_FINDINGS", 25)
+def test_a_long_table_is_laid_out_plain_with_every_finding(files, store, monkeypatch):
+    monkeypatch.setattr(report, "TABLE_ROWS", 25)
     monkeypatch.setattr(batches, "BATCH_ROWS", 3_000)
+    kept = _run(files, store)
     spool = Spool("table")
     streamed = _run(files, store, sink=spool.add)
-    text = spool.table(audit_json(streamed))
-    total = streamed.tally.rows_with_findings
-    assert (
-        f"25 of {spool.count:,} findings shown (a table shows the first 25)" in text
-        and spool.count >= total > 25
-    )
-    assert f"{streamed.lines} invoice lines" in text  # the summary follows
+    text = "".join(spool.table(audit_json(streamed)))
+    total = kept.findings.height
+    assert total > 25 and text.startswith(f"audit findings ({total:,}: plain layout above 25 rows")
+    body = text.splitlines()[3 : 3 + total]  # title, header, rule, then one line per finding
+    assert [int(line.split()[0]) for line in body] == kept.findings["row"].to_list()
+    codes = [c for c in kept.findings["code"].to_list()]
+    assert all(code in line for code, line in zip(codes, body, strict=True))
+    assert f"{streamed.lines} invoice lines" in text.splitlines()[3 + total]  # then the summary
 
 
 def test_an_empty_audit_writes_an_empty_list(tmp_path, store):

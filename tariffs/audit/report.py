@@ -11,13 +11,15 @@ import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
 from tariffs.audit.checks import FINDING_SCHEMA, Audit
-from tariffs.report import atomic_write, to_json, to_table
+from tariffs.report import atomic_write, plain_table, text_widths, to_json, to_table
 
 FINDING_COLUMNS = ["line", "invoice", "contract", "term", "period", "code", "billed", "expected",
                    "difference_eur", "message"]  # fmt: skip
@@ -25,17 +27,20 @@ XLSX_MAX_LINES = 1_000_000
 #: the JSON keys of a finding (INTERFACE.md "JSON of audit", plus ``invoice_line``, ``blocked``)
 FINDING_KEYS = ["line", "invoice", "invoice_line", "contract", "term", "period", "code", "billed",
                 "expected", "difference_eur", "message", "blocked"]  # fmt: skip
-#: the findings a table shows; the others are counted (a terminal is no place for 100,000 rows)
-TABLE_FINDINGS = 200
+#: the most findings a boxed (rich) table shows; above, a plain text layout (rich takes ~2 ms a row)
+TABLE_ROWS = 1_000
+#: the columns of the plain table right-aligned (numbers)
+NUMBER_COLUMNS = ("line", "billed", "expected", "difference_eur")
 #: the data rows of an xlsx sheet (Excel's limit is 1,048,576 rows, the header included)
 XLSX_ROWS = 1_048_575
 
 
 class Spool:
     """An audit's findings written out as they come (:func:`tariffs.audit.checks.audit`'s
-    ``sink``): CSV rows or JSON objects in a temporary file, never all in memory; the
-    first :data:`TABLE_FINDINGS` kept for a table, the first :data:`XLSX_ROWS` for an xlsx
-    report (a sheet holds no more; the report then says how many it leaves out).
+    ``sink``): CSV rows or JSON objects in a temporary file, a table's cells in temporary
+    Arrow files, never all in memory; the first :data:`TABLE_ROWS` + 1 kept for a boxed
+    table, the first :data:`XLSX_ROWS` for an xlsx report (a sheet holds no more; the
+    report then says how many it leaves out).
 
     :meth:`write` then puts the report together (the summary, known only at the end,
     before the findings) into a file or a stream.
@@ -52,10 +57,13 @@ class Spool:
         self.fmt = fmt
         # beside the output (``folder``): the report is copied from it on the same disk
         self.file = tempfile.TemporaryFile(dir=folder) if fmt in ("csv", "json") else None
+        self.parts = tempfile.TemporaryDirectory(dir=folder) if fmt == "table" else None
+        self.widths: dict[str, int] = {}
+        self.written: list[int] = []  # rows of each part written
         self.count = 0
         self.head: list[pl.DataFrame] = []
         self.shown = 0
-        self.keep = XLSX_ROWS if fmt == "xlsx" else TABLE_FINDINGS
+        self.keep = XLSX_ROWS if fmt == "xlsx" else TABLE_ROWS + 1
 
     def add(self, findings: pl.DataFrame) -> None:
         """Write one slice's findings (:data:`tariffs.audit.checks.FINDING_SCHEMA`)."""
@@ -69,12 +77,18 @@ class Spool:
         elif self.fmt == "json":
             text = _as_keys(findings).write_ndjson().rstrip("\n").replace("\n", ",\n    ")
             self.file.write(((",\n    " if self.count else "\n    ") + text).encode())
+        elif self.fmt == "table":
+            cells = _cells(_as_keys(findings))
+            cells.write_ipc(Path(self.parts.name) / f"{len(self.written)}")
+            self.written.append(cells.height)
+            self.widths = text_widths(cells, self.widths)
         self.count += findings.height
 
     def write(self, out: IO[str], data: dict) -> None:
         """The report: ``data`` (:func:`audit_json` without its findings) and the findings."""
         if self.fmt == "table":
-            out.write(self.table(data))
+            for text in self.table(data):
+                out.write(text)
             return
         self.file.flush()
         self.file.seek(0)
@@ -94,15 +108,32 @@ class Spool:
         """The findings kept in memory (the first ones)."""
         return pl.concat(self.head) if self.head else pl.DataFrame(schema=FINDING_SCHEMA)
 
-    def table(self, data: dict) -> str:
-        """The first findings as a table, how many more there are, and the summary."""
-        shown = finding_rows(self.kept())
-        findings = shown + [s["finding"] for s in data.get("settlements", []) if s.get("finding")]
-        text = to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
-        if self.count > len(shown):
-            text += (f"{len(shown):,} of {self.count:,} findings shown (a table shows the first "
-                     f"{self.keep:,}); all of them: --format csv, json or xlsx\n")  # fmt: skip
-        return text + summary_text(data)
+    def table(self, data: dict) -> Iterator[str]:
+        """The findings as a table (boxed up to :data:`TABLE_ROWS`, else plain text, read back
+        from the spooled parts), then the summary."""
+        extra = [s["finding"] for s in data.get("settlements", []) if s.get("finding")]
+        if self.count + len(extra) <= TABLE_ROWS:
+            findings = finding_rows(self.kept()) + extra
+            yield to_table(findings, FINDING_COLUMNS, "audit findings") if findings else ""
+        else:
+            parts = [Path(self.parts.name) / f"{n}" for n in range(len(self.written))]
+            frames = (pl.read_ipc(f) for f in parts)
+            settled = _cells(pl.DataFrame(
+                [{c: None if f.get(c) is None else str(f[c]) for c in FINDING_COLUMNS} for f in extra],
+                schema={c: pl.String for c in FINDING_COLUMNS},
+            ))  # fmt: skip
+            widths = text_widths(settled, self.widths)
+            title = (f"audit findings ({self.count + len(extra):,}: plain layout above "
+                     f"{TABLE_ROWS:,} rows; --format csv, json or xlsx for a spreadsheet)")  # fmt: skip
+            yield from plain_table(chain(frames, [settled]), title, NUMBER_COLUMNS, widths=widths)
+        if self.parts is not None:
+            self.parts.cleanup()
+        yield summary_text(data)
+
+
+def _cells(findings: pl.DataFrame) -> pl.DataFrame:
+    """The table cells of findings (:data:`FINDING_COLUMNS`) as text, blank for null."""
+    return findings.select(pl.col(c).cast(pl.String).fill_null("") for c in FINDING_COLUMNS)
 
 
 def _copy(spool: IO[bytes], out: IO[str]) -> None:
