@@ -209,3 +209,24 @@ def test_blank_lines_of_a_csv_do_not_hide_the_last_lines_of_a_sliced_file(
         (3, "unit-price-mismatch"), (6, "unknown-contract"), (7, "duplicate-line"),
         (8, "amount-mismatch"), (9, "index-value-mismatch"), (10, "duplicate-line"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", [2, 1_000_000])
+def test_several_blank_lines_are_never_copies_of_each_other(tmp_path, monkeypatch, rows):
+    """The duplicates' hash pass reads the file as scanned, blank lines included: blank lines
+    share a key, yet none is a line, so none is a copy; the lines are counted as checked."""
+    lines = BODY.splitlines(keepends=True)
+    blank = "\n,,,,,,,,,,\n" + " , ,,,,,,,,,\n"
+    path = tmp_path / "inv.csv"
+    path.write_text(HEADER + "".join(lines[:2]) + blank + "".join(lines[2:]) + blank)
+    monkeypatch.setattr(batches, "BATCH_ROWS", rows)
+    result = run(path)
+    assert result.lines == 8
+    copies = result.findings.filter(pl.col("code") == "duplicate-line")
+    assert copies.height == 2  # the two copies of BODY, no blank line
+    # the same findings as when the hash pass reads the typed lines (blank ones dropped)
+    monkeypatch.setattr(
+        batches, "_keys_hashed",
+        lambda invoices, key: invoices.frame.select("row", pl.struct(key).hash().alias("_h")),
+    )  # fmt: skip
+    assert run(path).findings.equals(result.findings)

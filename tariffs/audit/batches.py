@@ -55,7 +55,7 @@ class Copies:
 
     def __init__(self, invoices: Invoices):
         self.key = key_columns(invoices)
-        hashes = invoices.frame.select("row", pl.struct(self.key).hash().alias("_h")).collect()
+        hashes = _keys_hashed(invoices, self.key).collect()
         ordered = hashes["_h"].sort()
         twice = ordered.filter(ordered == ordered.shift(1)).unique()
         rows = hashes.filter(pl.col("_h").is_in(twice.implode()))["row"]
@@ -77,6 +77,23 @@ class Copies:
 
 
 Copies.NONE = pl.DataFrame(schema=DUPLICATES)
+
+
+def _keys_hashed(invoices: Invoices, key: list[str]) -> pl.LazyFrame:
+    """``row`` and the hash ``_h`` of each line's key (stripped texts).
+
+    With ``invoice`` and ``line`` read as text, the file as scanned is hashed (two
+    columns read): the typed lines of a CSV/XLSX export would read every column to
+    drop its blank lines. A blank line may then be a candidate; it never reaches a
+    slice, so it is never a copy (:meth:`Copies.in_slice`)."""
+    scanned = invoices.source
+    if scanned is not None and key == ["invoice", "line"]:
+        schema = scanned.collect_schema()
+        if all(schema[c] == pl.String for c in key):
+            numbered = scanned.select(key).with_row_index("row", offset=2)
+            keys = [pl.col(c).str.strip_chars() for c in key]
+            return numbered.select("row", pl.struct(keys).hash().alias("_h"))
+    return invoices.frame.select("row", pl.struct(key).hash().alias("_h"))
 
 
 def slices(invoices: Invoices, rows: int | None = None) -> Iterator[pl.LazyFrame]:
@@ -108,12 +125,6 @@ def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
     it saves: the audit computes its new columns apart, :func:`tariffs.audit.checks._prepared`)."""
     # in-memory: polars 2.1's streaming engine panics at random (docs/performance.md)
     return batch.collect(engine="in-memory")
-
-
-def count(invoices: Invoices) -> int:
-    """The number of invoice lines (blank lines of a CSV/XLSX export excluded; a Parquet file's
-    from its metadata)."""
-    return int(invoices.frame.select(pl.len()).collect().item())
 
 
 def records(invoices: Invoices) -> int:

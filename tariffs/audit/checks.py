@@ -40,7 +40,7 @@ from itertools import chain
 
 import polars as pl
 
-from tariffs.audit.batches import Copies, count, typed_slices
+from tariffs.audit.batches import Copies, records, typed_slices
 from tariffs.audit.due import KEYS, Book, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
@@ -144,7 +144,9 @@ def audit(
     cuts = publication_dates(store)
     due = Due(terms, store, cuts, with_trace=bool(invoices.index_columns))
     dated = pl.col("invoice_date") if invoices.has("invoice_date") else None
-    lines = count(invoices)
+    # the file's records: the lines, and a CSV/XLSX export's blank lines (dropped as read); the
+    # lines are counted as they are checked (counting them first would read every column twice)
+    lines = records(invoices)
     copies, first, typed_ones = _started(invoices, due, lines, dated)
     out = _Collected(store, sink, on_slice, lines)
     with ThreadPoolExecutor(1) as checker:
@@ -163,7 +165,7 @@ def audit(
     return Audit(
         findings=pl.concat(out.kept) if out.kept else pl.DataFrame(schema=FINDING_SCHEMA),
         notes=_notes(pl.concat(out.notes)).to_dicts(),
-        lines=lines,
+        lines=out.done,
         problems=due.problems,
         checked=invoices.frame,
         tally=out.tally,

@@ -202,8 +202,20 @@ def _cell_text(value: object) -> str:
 
 
 def number(column: str) -> pl.Expr:
-    """Text -> Float64 accepting ``1234.5``, ``1 234,5``, ``1.234,5``, ``1,234.5``, ``20 %``."""
-    s = pl.col(column).str.replace_all(r"[\s\u00a0\u202f%€]", "")
+    """Text -> Float64 accepting ``1234.5``, ``1 234,5``, ``1.234,5``, ``1,234.5``, ``20 %``.
+
+    The rule is :func:`number_rule`'s; it is evaluated only on the texts that need it
+    (:func:`_numbers`): most texts are a plain number (``1234.5``) or one with a decimal
+    comma (``1234,5``), read by one cast.
+    """
+    value = pl.col(column).map_batches(_numbers, return_dtype=pl.Float64, is_elementwise=True)
+    return pl.when(value.is_finite()).then(value)  # "nan", "inf": not an amount
+
+
+def number_rule(text: pl.Expr) -> pl.Expr:
+    """The reading of every text (spaces, %, € dropped; the last of ``.`` and ``,`` is the
+    decimal mark when both are there, else a ``,`` is); null when it is no number."""
+    s = text.str.replace_all(r"[\s\u00a0\u202f%€]", "")
     both = s.str.contains(r"\.") & s.str.contains(",")
     comma_last = s.str.contains(r"\.[^,]*,[^.]*$")
     text = (
@@ -213,8 +225,35 @@ def number(column: str) -> pl.Expr:
         .then(s.str.replace_all(",", "", literal=True))
         .otherwise(s.str.replace(",", ".", literal=True))
     )
-    value = pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)  # "nan", "inf": not an amount
+    return pl.when(s == "").then(None).otherwise(text).cast(pl.Float64, strict=False)
+
+
+#: a text :func:`number_rule` reads as one cast: no blank, %, € or comma in it
+PLAIN = r"[\s\u00a0\u202f%€,]"
+#: a text it reads as one cast once its only comma is a point: digits, one comma, digits
+DECIMAL_COMMA = r"^[+-]?[0-9]*,[0-9]*$"
+
+
+def _numbers(texts: pl.Series) -> pl.Series:
+    """:func:`number_rule` of ``texts``, the pattern work done only on the texts that need it.
+
+    A text without blank, %, € or comma reads as the cast of itself (the rule then
+    changes nothing in it); one made of digits around a single comma as the cast of it
+    with a point (the rule's "otherwise" branch); only the others go through the rule.
+    """
+    values = texts.cast(pl.Float64, strict=False)
+    odd = texts.str.contains(PLAIN).fill_null(False)
+    if not odd.any():
+        return values
+    where = odd.arg_true()
+    comma = texts.gather(where).str.contains(DECIMAL_COMMA)
+    simple, other = where.filter(comma), where.filter(~comma)
+    pointed = texts.gather(simple).str.replace(",", ".", literal=True)
+    values = values.scatter(simple, pointed.cast(pl.Float64, strict=False))
+    if other.len():
+        read = pl.select(number_rule(pl.lit(texts.gather(other)))).to_series()
+        values = values.scatter(other, read)
+    return values
 
 
 def _typed(
