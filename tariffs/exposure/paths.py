@@ -161,27 +161,63 @@ def month_values(store: IndexStore, series: list[str], first: int, last: int) ->
     return grid.join(values, on=["series", "key"], how="left").select("series", "month", "value")
 
 
-def monthly_path(items: pl.DataFrame, units: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
-    """K of every unit for every month (``UNIT`` + month, k, missing) and the per-item terms.
+def coefficients(items: pl.DataFrame, units: pl.DataFrame, sids: dict[str, int]) -> pl.DataFrame:
+    """One row per unit and series: ``x_t = w × I(t) / b``, with ``w / b = Σ w_i / I_i,0``.
 
-    Returns ``(path, terms)``; terms = ``UNIT`` + series, month, x (= w × I/I0).
+    ``units`` carries ``UNIT`` + ``uid``; ``sids`` numbers the series. Columns:
+    uid, sid, w, b. A series with one item keeps its weight and base value (so
+    that ``x`` is computed as the item's ``w × I / I0``); several items (a mix
+    term as a whole, the portfolio) give ``w = Σ w_i / I_i,0`` and ``b = 1``.
+    ``w`` is null when an item of that series has no base value (the unit then
+    has no monthly path).
     """
-    terms = (
-        items.join(values, on="series", how="left")
-        .with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("x"))
-        .group_by(*UNIT, "series", "month")
-        .agg(pl.col("x").sum(), pl.col("x").null_count().alias("missing"))
-        .with_columns(pl.when(pl.col("missing") == 0).then(pl.col("x")).alias("x"))
+    ratio = pl.col("weight") / pl.col("base_used")
+    one = pl.len() == 1
+    return (
+        items.join(units.select(*UNIT, "uid"), on=UNIT)
+        .with_columns(pl.col("series").replace_strict(sids, return_dtype=pl.UInt16).alias("sid"))
+        .group_by("uid", "sid")
+        .agg(
+            pl.when(ratio.is_null().any())
+            .then(None)
+            .when(one)
+            .then(pl.col("weight").first())
+            .otherwise(ratio.sum())
+            .alias("w"),
+            pl.when(one).then(pl.col("base_used").first()).otherwise(1.0).alias("b"),
+        )
+        .sort("uid", "sid")
     )
-    months = values.select("month").unique()
-    grid = units.select(*UNIT, "fixed").join(months, how="cross")
-    per = terms.group_by(*UNIT, "month").agg(
+
+
+def monthly_path(
+    units: pl.DataFrame, coef: pl.DataFrame, values: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """K of every unit of ``units`` (uid, fixed) for every month of ``values`` (sid, month, value).
+
+    ``coef``: :func:`coefficients` of these units. Returns ``(path, terms)``:
+    path = uid, month, k (null in a month missing a value), missing; terms =
+    uid, sid, month, x (= w × I(t) / b, null when missing).
+    Units without any index keep ``k = fixed``.
+    """
+    terms = coef.join(values, on="sid").select(
+        "uid", "sid", "month", (pl.col("w") * pl.col("value") / pl.col("b")).alias("x")
+    )
+    per = terms.group_by("uid", "month").agg(
         pl.col("x").sum().alias("indexed"), pl.col("x").null_count().alias("missing")
     )
-    path = grid.join(per, on=[*UNIT, "month"], how="left").with_columns(
-        pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0)
+    months = values.select("month").unique()
+    path = (
+        units.select("uid", "fixed")
+        .join(months, how="cross")
+        .join(per, on=["uid", "month"], how="left")
+        .with_columns(pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0))
+        .select(
+            "uid",
+            "month",
+            pl.when(pl.col("missing") == 0).then(pl.col("fixed") + pl.col("indexed")).alias("k"),
+            "missing",
+        )
+        .sort("uid", "month")
     )
-    path = path.with_columns(
-        pl.when(pl.col("missing") == 0).then(pl.col("fixed") + pl.col("indexed")).alias("k")
-    ).select(*UNIT, "month", "k", "missing")
-    return path.sort(*UNIT, "month", nulls_last=False), terms.drop("missing")
+    return path, terms
