@@ -35,6 +35,7 @@ from tariffs.exposure.shocks import Shock, check_shocks, per_dwelling_year
 from tariffs.formulas import formulas_of
 from tariffs.model import Contract
 from tariffs.periods import format_month
+from tariffs.portfolio import Portfolio
 from tariffs.series import IndexStore
 
 DEFAULT_REFERENCE = "BRENT-EUR"
@@ -71,21 +72,28 @@ class ExposureReport:
 
 
 def exposure(
-    contracts: list[Contract],
+    contracts: list[Contract] | Portfolio,
     store: IndexStore,
     first: int | None = None,
     last: int | None = None,
     shocks: list[Shock] | tuple = (),
     reference: str = DEFAULT_REFERENCE,
 ) -> ExposureReport:
-    """Exposure figures of every term (and component) of ``contracts`` over months ``[first, last]``."""
-    formulas = formulas_of(contracts)
+    """Exposure figures of every term (and component) of ``contracts`` over months ``[first, last]``.
+
+    ``contracts``: Contract objects, or a :class:`tariffs.portfolio.Portfolio`
+    (its frames are used as they are: no Contract object is built).
+    """
+    if isinstance(contracts, Portfolio):
+        formulas, sized = contracts.formulas, contracts.loaded  # table rows give no sizes
+    else:
+        formulas, sized = formulas_of(contracts), contracts
     used = sorted(set(formulas.indices["series"].to_list()))
     check_shocks(list(shocks), set(used))
     _check_reference(store, reference)
     first, last = window_of(store, [*used, reference], reference, first, last)
     revisions, bases = engine_run(formulas, store, first, last)
-    units = units_of(contracts, formulas)
+    units = units_of(sized, formulas)
     items = items_of(formulas, bases)
     units, items, portfolio_notes = add_portfolio(units, items)
     # uid follows (contract, term, comp): the order of the monthly paths; ``order`` the rows'
@@ -96,7 +104,7 @@ def exposure(
     by_sid = values.select(sid, "month", "value")
     coef = coefficients(items, units, sids)
     ref = month_values(store, [reference], first, last).select("month", "value")
-    frequency = {c.id: c.revision.frequency for c in contracts}
+    frequency = dict(formulas.params.select("contract", "frequency").iter_rows())
     revisions = revisions.join(units.select(*UNIT, "uid"), on=UNIT)
     figures, ends, complete = _history(units, coef, by_sid, ref, revisions, frequency, last)
     notes = _oil_share_notes(store, used) + portfolio_notes
@@ -130,11 +138,12 @@ def _history(units, coef, values, ref, revisions, frequency, last):
         hi = lo + part.height - 1
         path, terms = monthly_path(part, coef.filter(pl.col("uid").is_between(lo, hi)), values)
         ends.append(terms.filter(pl.col("month") == last).select("uid", "sid", "x"))
-        ok = path.group_by("uid").agg((pl.col("missing") == 0).all().alias("ok"))
-        ok = ok.filter(pl.col("ok")).select("uid")
+        bad = path.filter(pl.col("missing") > 0).get_column("uid").unique()
+        ok = part.select("uid").filter(~pl.col("uid").is_in(bad.implode()))
         complete.append(ok)
-        path = path.join(ok, on="uid", how="semi")
-        terms = terms.join(ok, on="uid", how="semi")
+        terms = terms.with_columns(path["k"].gather(terms["row"]).alias("k"))
+        path = path.filter(~pl.col("uid").is_in(bad.implode()))
+        terms = terms.filter(~pl.col("uid").is_in(bad.implode()))
         out = part.select("uid")
         for figures in (
             stats.monthly_stats(path),
@@ -142,7 +151,7 @@ def _history(units, coef, values, ref, revisions, frequency, last):
             stats.elasticity(path, ref),
         ):
             out = out.join(figures, on="uid", how="left")
-        shares = stats.contributions(path, terms)
+        shares = stats.contributions(terms)
         by_unit = shares.group_by("uid").agg(pl.struct("sid", "share").alias("contributions"))
         parts.append(out.join(by_unit, on="uid", how="left"))
     complete = pl.concat(complete)

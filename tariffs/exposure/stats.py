@@ -104,11 +104,13 @@ def revision_stats(revisions: pl.DataFrame, frequency: dict[str, str]) -> pl.Dat
     )
 
 
-def contributions(path: pl.DataFrame, terms: pl.DataFrame) -> pl.DataFrame:
-    """Share of Var(K) of each series: ``Cov(x_i, K) / Var(K)`` (uid, sid, share)."""
-    joined = terms.join(path.select(KEY, "month", "k"), on=[KEY, "month"])
+def contributions(terms: pl.DataFrame) -> pl.DataFrame:
+    """Share of Var(K) of each series: ``Cov(x_i, K) / Var(K)`` (uid, sid, share).
+
+    ``terms``: uid, sid, month, x and the unit's k of the same month.
+    """
     var = pl.col("k").var()
-    return joined.group_by(KEY, "sid").agg(
+    return terms.group_by(KEY, "sid").agg(
         pl.when(var > 1e-18).then(pl.cov("x", "k") / var).alias("share")
     )
 
