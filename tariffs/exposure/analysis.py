@@ -58,6 +58,7 @@ class ExposureReport:
     monthly: Callable[[pl.Expr | None], Iterator[pl.DataFrame]] | None = field(
         default=None, repr=False
     )
+    drawn: pl.DataFrame | None = None  # contract, term, comp, label of the units with a path
 
     def path_slices(self, units: pl.Expr | None = None) -> Iterator[pl.DataFrame]:
         """Frames of contract, term, comp, label, month, k (complete units only, ``units`` kept)."""
@@ -121,6 +122,7 @@ def exposure(
         reference_id=reference,
         notes=notes,
         monthly=lambda keep=None: _monthly(labels, coef, by_sid, keep),
+        drawn=labels.select(*UNIT, "label"),
     )
 
 
