@@ -173,3 +173,47 @@ def test_paths_frame_and_slices(generated, store):
     only = pl.concat(report.path_slices(pl.col("term") == "P2"))
     assert only.height > 0 and only["label"].str.ends_with(" P2").all()
     assert only.equals(paths.filter(pl.col("term") == "P2"))
+
+
+def test_xlsx_monthly_k_of_a_big_portfolio_holds_the_portfolio_only(tmp_path, monkeypatch):
+    import openpyxl
+
+    from tariffs.cli import exposure as command
+
+    args = ["exposure", str(ROOT / "contracts"), "--indices", str(ROOT / "indices"),
+            "--from", "2005-01", "--to", "2019-12", "--format", "xlsx"]  # fmt: skip
+    full, capped = tmp_path / "full.xlsx", tmp_path / "capped.xlsx"
+    assert CliRunner().invoke(main, [*args, "-o", str(full)]).exit_code == 0
+    monkeypatch.setattr(command, "MONTHLY_K_ROWS", 500)
+    result = CliRunner().invoke(main, [*args, "-o", str(capped)])
+    assert result.exit_code == 0 and "monthly_k holds the portfolio's K only" in result.stderr
+    whole = list(openpyxl.load_workbook(full)["monthly_k"].iter_rows(min_row=2, values_only=True))
+    only = list(openpyxl.load_workbook(capped)["monthly_k"].iter_rows(min_row=2, values_only=True))
+    assert len(whole) == 6 * 180  # every row with a path (the bundled portfolio row has none)
+    assert only == [r for r in whole if r[0] == "(portfolio)"] == []
+    sheet = [
+        list(r) for r in openpyxl.load_workbook(capped)["exposure"].iter_rows(values_only=True)
+    ]
+    assert sheet == [
+        list(r) for r in openpyxl.load_workbook(full)["exposure"].iter_rows(values_only=True)
+    ]
+
+
+def test_plot_of_many_terms_draws_the_portfolio_only(bundled, store, tmp_path, monkeypatch):
+    from tariffs.exposure import plot
+
+    report = exposure(bundled, store, M("2005-01"), M("2019-12"))
+    drawn = []
+    dates = plot._dates
+    monkeypatch.setattr(plot, "_dates", lambda months: drawn.append(months.len()) or dates(months))
+    plot.plot_exposure(report, store, tmp_path / "all.png")
+    lines = report.drawn.filter(pl.col("comp") == "").height
+    assert len(drawn) == lines + 1  # every term with a path, and the oil reference
+    drawn.clear()
+    monkeypatch.setattr(plot, "MAX_LINES", 1)
+    plot.plot_exposure(report, store, tmp_path / "few.png")
+    portfolio_drawn = report.drawn.filter(pl.col("contract") == "(portfolio)").height
+    assert len(drawn) == portfolio_drawn + 1
+    assert "only the portfolio's K is drawn" in plot._source_note(
+        report, store, store.catalog["BRENT-EUR"]
+    )

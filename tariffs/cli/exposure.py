@@ -170,8 +170,9 @@ def _xlsx(output: Path, cols: list[str], flat: list[dict], report) -> None:
     drawn = 0 if report.drawn is None else report.drawn.height
     if drawn * (report.window[1] - report.window[0] + 1) > MONTHLY_K_ROWS:
         keep = pl.col("contract") == "(portfolio)"
-        warn(f"xlsx: monthly_k holds the portfolio's K only ({drawn:,} units × months would "
-             f"exceed {MONTHLY_K_ROWS:,} lines); the library gives every path "
+        months = report.window[1] - report.window[0] + 1
+        warn(f"xlsx: monthly_k holds the portfolio's K only ({drawn:,} units × {months} months "
+             f"would exceed {MONTHLY_K_ROWS:,} lines); the library gives every path "
              "(tariffs.exposure.exposure(...).paths)")  # fmt: skip
     header = ["contract", "term", "comp", "month", "k"]
 
