@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import polars as pl
 
 from tariffs.cli.common import emit, guarded, indices_option, report_options, warn
 from tariffs.cli.revise import load_inputs, month_option
 from tariffs.errors import OptionError
+from tariffs.output import TABLE_ROWS
 from tariffs.periods import format_month
-from tariffs.report import atomic_write_text, render, to_table, write_xlsx
+from tariffs.report import _flat, atomic_write, plain_table, render, to_table, write_chunks
 
 COLUMNS = ["oil_rank", "contract", "term", "component", "window", "oil_weight", "direct_oil_weight",
            "volatility_annual", "volatility_annual_revision", "max_rise_12m", "max_fall_12m",
@@ -20,9 +24,10 @@ TABLE_COLUMNS = ["oil_rank", "contract", "term", "component", "oil_weight", "vol
                  "max_rise_12m", "max_fall_12m", "worst_year", "elasticity", "elasticity_points",
                  "contributions"]  # fmt: skip
 SHOCK_FIELDS = ("delta_coefficient", "delta_price", "delta_eur_per_dwelling_year")
+MONTHLY_K_ROWS = 250_000  # above: the xlsx monthly_k sheet holds the portfolio's K only
 
 
-def _flat(rows: list[dict]) -> tuple[list[dict], list[str]]:
+def _flat_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
     """One column per shock and effect (csv/xlsx), shocks named by their text."""
     names = [s["shock"] for s in rows[0]["shocks"]] if rows else []
     cols = [f"{name} {f}" for name in names for f in SHOCK_FIELDS]
@@ -36,8 +41,9 @@ def _flat(rows: list[dict]) -> tuple[list[dict], list[str]]:
     return flat, cols
 
 
-def _table(rows: list[dict], title: str) -> str:
-    flat, _ = _flat(rows)
+def _table(rows: list[dict], title: str) -> Iterator[str]:
+    """A rich table up to ``TABLE_ROWS`` rows (tariffs.output), else a plain layout of the same cells."""
+    flat, _ = _flat_rows(rows)
     shown, cols = [], list(TABLE_COLUMNS)
     names = [s["shock"] for s in rows[0]["shocks"]] if rows else []
     cols += [f"{n}: ΔK / ΔP / €/dwelling/yr" for n in names]
@@ -50,7 +56,17 @@ def _table(rows: list[dict], title: str) -> str:
             f"{s['shock']}: ΔK / ΔP / €/dwelling/yr": " / ".join(_g(s[f]) for f in SHOCK_FIELDS)
             for s in r["shocks"]
         }))  # fmt: skip
-    return to_table(shown, cols, title)
+    if len(shown) <= TABLE_ROWS:
+        yield to_table(shown, cols, title)
+        return
+    cells = pl.DataFrame(
+        {c: [str(_flat(r.get(c))) for r in shown] for c in cols},
+        schema=dict.fromkeys(cols, pl.String),
+    )
+    note = (f"{len(shown):,} rows: plain layout above {TABLE_ROWS:,} rows; "
+            "--format csv, json or xlsx for a spreadsheet")  # fmt: skip
+    right = [c for c in cols if c not in ("contract", "term", "component", "contributions")]
+    yield from plain_table(cells, f"{title} ({note})", right=right)
 
 
 def _g(value) -> str:
@@ -111,23 +127,77 @@ def _show(report, fmt: str, output: Path | None) -> None:
     a, b = report.rows[0]["window"] if report.rows else ("", "")
     title = f"Oil exposure {a}..{b} (elasticity against {report.reference_id})"
     if fmt == "table":
-        text = _table(report.rows, title)
-        if output is None:
-            emit(text)
-        else:
-            atomic_write_text(output, text)
+        _out(_table(report.rows, title), output)
         return
-    flat, shock_cols = _flat(report.rows)
+    if fmt == "json":
+        _out(_json(report.rows), output)
+        return
+    flat, shock_cols = _flat_rows(report.rows)
     cols = COLUMNS + shock_cols
     if fmt == "xlsx":
         if output is None:
             raise OptionError("--format xlsx needs --output FILE.xlsx")
-        paths = [dict(r, month=format_month(r["month"]))
-                 for r in report.paths.iter_rows(named=True)]  # fmt: skip
-        write_xlsx(output, {"exposure": (cols, flat),
-                            "monthly_k": (["contract", "term", "comp", "month", "k"], paths)})  # fmt: skip
+        _xlsx(output, cols, flat, report)
         return
-    emit(render(flat, cols, fmt, output, json_data=report.rows, title=title, sheet="exposure"))
+    emit(render(flat, cols, fmt, output, title=title, sheet="exposure"))
+
+
+def _out(chunks: Iterator[str], output: Path | None) -> None:
+    if output is None:
+        emit("".join(chunks))
+    else:
+        write_chunks(output, chunks)
+
+
+def _json(rows: list[dict]) -> Iterator[str]:
+    """The JSON rows, one compact object per line (as revise, history and audit write them)."""
+    yield "["
+    for n, row in enumerate(rows):
+        yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str)
+    yield "\n]\n"
+
+
+def _xlsx(output: Path, cols: list[str], flat: list[dict], report) -> None:
+    """Sheets ``exposure`` (the rows) and ``monthly_k`` (K month by month), streamed to the file.
+
+    ``monthly_k`` has one line per unit and month; when that exceeds
+    ``MONTHLY_K_ROWS`` (a portfolio: Excel stops at 1,048,576 lines, and each
+    line costs ~20 µs to write) it holds the portfolio's K only, with a warning.
+    """
+    import xlsxwriter
+
+    keep = None
+    drawn = 0 if report.drawn is None else report.drawn.height
+    if drawn * (report.window[1] - report.window[0] + 1) > MONTHLY_K_ROWS:
+        keep = pl.col("contract") == "(portfolio)"
+        months = report.window[1] - report.window[0] + 1
+        warn(f"xlsx: monthly_k holds the portfolio's K only ({drawn:,} units × {months} months "
+             f"would exceed {MONTHLY_K_ROWS:,} lines); the library gives every path "
+             "(tariffs.exposure.exposure(...).paths)")  # fmt: skip
+    header = ["contract", "term", "comp", "month", "k"]
+
+    def write(tmp: Path) -> None:
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        bold = book.add_format({"bold": True})
+        sheet = book.add_worksheet("exposure")
+        sheet.write_row(0, 0, cols, bold)
+        for r, row in enumerate(flat, start=1):
+            sheet.write_row(r, 0, [_flat(row.get(c)) for c in cols])
+        sheet.freeze_panes(1, 0)
+        sheet = book.add_worksheet("monthly_k")
+        sheet.write_row(0, 0, header, bold)
+        r = 1
+        for part in report.path_slices(keep):
+            part = part.with_columns(
+                pl.col("month").map_elements(format_month, return_dtype=pl.String)
+            )
+            for values in part.select(header).iter_rows():
+                sheet.write_row(r, 0, values)
+                r += 1
+        sheet.freeze_panes(1, 0)
+        book.close()
+
+    atomic_write(output, write)
 
 
 COMMANDS = [exposure_cmd]

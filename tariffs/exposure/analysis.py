@@ -14,6 +14,7 @@ Notes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -22,6 +23,7 @@ from tariffs.errors import MissingIndexError, OptionError
 from tariffs.exposure import stats
 from tariffs.exposure.paths import (
     UNIT,
+    coefficients,
     engine_run,
     items_of,
     month_values,
@@ -33,67 +35,141 @@ from tariffs.exposure.shocks import Shock, check_shocks, per_dwelling_year
 from tariffs.formulas import formulas_of
 from tariffs.model import Contract
 from tariffs.periods import format_month
+from tariffs.portfolio import Portfolio
 from tariffs.series import IndexStore
 
 DEFAULT_REFERENCE = "BRENT-EUR"
+BATCH = 4096  # units whose monthly paths are held in memory at once
 
 
 @dataclass
 class ExposureReport:
-    """Rows of INTERFACE.md "JSON of exposure", the monthly K paths, the oil reference and notes."""
+    """Rows of INTERFACE.md "JSON of exposure", the monthly K paths, the oil reference and notes.
+
+    The monthly paths are computed again when asked for (``paths``, or by
+    slices with ``path_slices``): a portfolio's are far bigger than its rows.
+    """
 
     rows: list[dict]
     window: tuple[int, int]
-    paths: pl.DataFrame  # contract, term, comp, label, month, k (complete units only)
     reference: pl.DataFrame  # month, value
     reference_id: str
     notes: list[str] = field(default_factory=list)
+    monthly: Callable[[pl.Expr | None], Iterator[pl.DataFrame]] | None = field(
+        default=None, repr=False
+    )
+    drawn: pl.DataFrame | None = None  # contract, term, comp, label of the units with a path
+
+    def path_slices(self, units: pl.Expr | None = None) -> Iterator[pl.DataFrame]:
+        """Frames of contract, term, comp, label, month, k (complete units only, ``units`` kept)."""
+        return iter(()) if self.monthly is None else self.monthly(units)
+
+    @property
+    def paths(self) -> pl.DataFrame:
+        """contract, term, comp, label, month, k of every complete unit, in that order."""
+        schema = {"contract": pl.String, "term": pl.String, "comp": pl.String,
+                  "label": pl.String, "month": pl.Int64, "k": pl.Float64}  # fmt: skip
+        return pl.concat([pl.DataFrame(schema=schema), *self.path_slices()])
 
 
 def exposure(
-    contracts: list[Contract],
+    contracts: list[Contract] | Portfolio,
     store: IndexStore,
     first: int | None = None,
     last: int | None = None,
     shocks: list[Shock] | tuple = (),
     reference: str = DEFAULT_REFERENCE,
 ) -> ExposureReport:
-    """Exposure figures of every term (and component) of ``contracts`` over months ``[first, last]``."""
-    formulas = formulas_of(contracts)
+    """Exposure figures of every term (and component) of ``contracts`` over months ``[first, last]``.
+
+    ``contracts``: Contract objects, or a :class:`tariffs.portfolio.Portfolio`
+    (its frames are used as they are: no Contract object is built).
+    """
+    if isinstance(contracts, Portfolio):
+        formulas, sized = contracts.formulas, contracts.loaded  # table rows give no sizes
+    else:
+        formulas, sized = formulas_of(contracts), contracts
     used = sorted(set(formulas.indices["series"].to_list()))
     check_shocks(list(shocks), set(used))
     _check_reference(store, reference)
     first, last = window_of(store, [*used, reference], reference, first, last)
     revisions, bases = engine_run(formulas, store, first, last)
-    units = units_of(contracts, formulas)
+    units = units_of(sized, formulas)
     items = items_of(formulas, bases)
     units, items, portfolio_notes = add_portfolio(units, items)
+    # uid follows (contract, term, comp): the order of the monthly paths; ``order`` the rows'
+    units = units.with_row_index("order").sort(UNIT).with_row_index("uid")
+    sids = {s: i for i, s in enumerate(used)}
     values = month_values(store, used, first, last)
-    path, terms = monthly_path(items, units, values)
-    notes = _oil_share_notes(store, used) + portfolio_notes
-    complete = path.group_by(UNIT).agg((pl.col("missing") == 0).all().alias("ok"))
-    complete = complete.filter(pl.col("ok")).select(UNIT)
-    notes += _missing_notes(units.join(complete, on=UNIT, how="anti"), items, store, values)
-    path = path.join(complete, on=UNIT)
+    sid = pl.col("series").replace_strict(sids, return_dtype=pl.UInt16).alias("sid")
+    by_sid = values.select(sid, "month", "value")
+    coef = coefficients(items, units, sids)
     ref = month_values(store, [reference], first, last).select("month", "value")
-    figures = _figures(
-        units,
-        path,
-        terms.join(complete, on=UNIT),
-        ref,
-        revisions.join(complete, on=UNIT),
-        contracts,
+    frequency = dict(formulas.params.select("contract", "frequency").iter_rows())
+    revisions = revisions.join(units.select(*UNIT, "uid"), on=UNIT)
+    figures, ends, complete = _history(units, coef, by_sid, ref, revisions, frequency, last)
+    notes = _oil_share_notes(store, used) + portfolio_notes
+    incomplete = units.join(complete, on="uid", how="anti").sort("order")
+    notes += _missing_notes(incomplete, items, store, values)
+    rows = _rows(units, items, figures, ends, used, store, list(shocks), (first, last), reference)
+    labels = units.join(complete, on="uid", how="semi").select(
+        "uid", *UNIT, "fixed", _label().alias("label")
     )
-    rows = _rows(units, items, figures, terms, store, list(shocks), (first, last), reference)
-    labels = units.select(*UNIT, _label().alias("label"))
     return ExposureReport(
         rows=rows,
         window=(first, last),
-        paths=path.join(labels, on=UNIT).select(*UNIT, "label", "month", "k"),
         reference=ref,
         reference_id=reference,
         notes=notes,
+        monthly=lambda keep=None: _monthly(labels, coef, by_sid, keep),
+        drawn=labels.select(*UNIT, "label"),
     )
+
+
+def _history(units, coef, values, ref, revisions, frequency, last):
+    """Statistics of every unit, computed by batches of ``BATCH`` units.
+
+    Returns ``(figures, ends, complete)``: figures = uid + the statistics of
+    tariffs.exposure.stats (null for a unit missing a month) + contributions
+    (list of sid, share); ends = uid, sid, x at the last month; complete = uid
+    of the units whose K has every month of the window.
+    """
+    parts, ends, complete = [], [], []
+    for lo in range(0, units.height, BATCH):
+        part = units.slice(lo, BATCH)
+        hi = lo + part.height - 1
+        path, terms = monthly_path(part, coef.filter(pl.col("uid").is_between(lo, hi)), values)
+        ends.append(terms.filter(pl.col("month") == last).select("uid", "sid", "x"))
+        bad = path.filter(pl.col("missing") > 0).get_column("uid").unique()
+        ok = part.select("uid").filter(~pl.col("uid").is_in(bad.implode()))
+        complete.append(ok)
+        terms = terms.with_columns(path["k"].gather(terms["row"]).alias("k"))
+        path = path.filter(~pl.col("uid").is_in(bad.implode()))
+        terms = terms.filter(~pl.col("uid").is_in(bad.implode()))
+        out = part.select("uid")
+        for figures in (
+            stats.monthly_stats(path),
+            stats.worst_year(path),
+            stats.elasticity(path, ref),
+        ):
+            out = out.join(figures, on="uid", how="left")
+        shares = stats.contributions(terms)
+        by_unit = shares.group_by("uid").agg(pl.struct("sid", "share").alias("contributions"))
+        parts.append(out.join(by_unit, on="uid", how="left"))
+    complete = pl.concat(complete)
+    done = revisions.join(complete, on="uid", how="semi").drop_nulls("coefficient")
+    figures = pl.concat(parts).join(stats.revision_stats(done, frequency), on="uid", how="left")
+    return figures, pl.concat(ends), complete
+
+
+def _monthly(labels: pl.DataFrame, coef, values, keep: pl.Expr | None) -> Iterator[pl.DataFrame]:
+    """The monthly K of the ``labels`` units (those kept by ``keep``), by batches, in uid order."""
+    if keep is not None:
+        labels = labels.filter(keep)
+    for lo in range(0, labels.height, BATCH):
+        part = labels.slice(lo, BATCH)
+        path, _ = monthly_path(part, coef.join(part.select("uid"), on="uid", how="semi"), values)
+        yield path.join(part, on="uid").select(*UNIT, "label", "month", "k")
 
 
 def _label() -> pl.Expr:
@@ -195,7 +271,7 @@ def _oil_share_notes(store: IndexStore, used: list[str]) -> list[str]:
     ]
 
 
-def _missing_notes(units: pl.DataFrame, items, store: IndexStore, values) -> list[str]:
+def _missing_notes(incomplete: pl.DataFrame, items, store: IndexStore, values) -> list[str]:
     """Why a unit has no history figures: series without data in the window, or base values missing."""
     holes = values.group_by("series").agg(
         pl.col("value").null_count().alias("n"),
@@ -203,11 +279,19 @@ def _missing_notes(units: pl.DataFrame, items, store: IndexStore, values) -> lis
         pl.col("month").filter(pl.col("value").is_null()).min().alias("at"),
     )
     gaps = {r["series"]: r for r in holes.filter(pl.col("n") > 0).iter_rows(named=True)}
+    per_unit = (
+        items.join(incomplete.select(UNIT), on=UNIT, how="semi")
+        .group_by(UNIT)
+        .agg(
+            pl.col("series").unique().alias("series"),
+            pl.col("series").filter(pl.col("base_used").is_null()).unique().alias("nobase"),
+        )
+    )
+    per_unit = incomplete.select(UNIT).join(per_unit, on=UNIT, how="left", maintain_order="left")
     notes = []
-    for u in units.iter_rows(named=True):
-        its = _select(items, (u["contract"], u["term"], u["comp"]))
+    for u in per_unit.iter_rows(named=True):
         why = []
-        for s in sorted(set(its["series"].to_list()) & set(gaps)):
+        for s in sorted(set(u["series"] or ()) & set(gaps)):
             g = gaps[s]
             if g["n"] == g["of"] and not store.has_data(s):
                 why.append(f"no data for {s} ({_how(store, s)})")
@@ -215,9 +299,7 @@ def _missing_notes(units: pl.DataFrame, items, store: IndexStore, values) -> lis
                 why.append(
                     f"{s} misses {g['n']} of the {g['of']} months (first {format_month(g['at'])})"
                 )
-        nobase = sorted(
-            set(its.filter(pl.col("base_used").is_null())["series"].to_list()) - set(gaps)
-        )
+        nobase = sorted(set(u["nobase"] or ()) - set(gaps))
         if nobase:
             why.append(f"no value of {', '.join(nobase)} at the base period")
         name = f"{u['contract']}: {u['term']}" + (f": {u['comp']}" if u["comp"] else "")
@@ -230,44 +312,40 @@ def _how(store: IndexStore, series: str) -> str:
     return "not in the catalog" if info is None else info.missing_message()
 
 
-def _figures(units, path, terms, ref, revisions, contracts) -> pl.DataFrame:
-    frequency = {c.id: c.revision.frequency for c in contracts}
-    out = units.select(UNIT)
-    parts = [
-        stats.monthly_stats(path),
-        stats.worst_year(path),
-        stats.revision_stats(revisions.drop_nulls("coefficient"), frequency),
-        stats.elasticity(path, ref),
-    ]
-    for part in parts:
-        out = out.join(part, on=UNIT, how="left")
-    shares = stats.contributions(path, terms)
-    by_unit = shares.group_by(UNIT).agg(pl.struct("series", "share").alias("contributions"))
-    return out.join(by_unit, on=UNIT, how="left")
-
-
-def _rows(units, items, figures, terms, store, shocks, window, reference) -> list[dict]:
+def _rows(units, items, figures, ends, used, store, shocks, window, reference) -> list[dict]:
+    """The report rows, in the units' order then ranked (tariffs.exposure.analysis._ranked)."""
     first, last = window
     oil = {s: (i.oil_share or 0.0) for s, i in store.catalog.items()}
-    at_end = terms.filter(pl.col("month") == last)
+    weights = (
+        items.group_by(*UNIT, "series", maintain_order=True)
+        .agg(pl.col("weight").sum())
+        .group_by(UNIT, maintain_order=True)
+        .agg(pl.col("series").alias("w_series"), pl.col("weight").alias("w"))
+    )
+    at_end = ends.group_by("uid").agg(pl.col("sid").alias("e_sid"), pl.col("x").alias("e_x"))
+    table = (
+        units.join(figures, on="uid", how="left")
+        .join(weights, on=UNIT, how="left")
+        .join(at_end, on="uid", how="left")
+        .sort("order")
+    )
+    span = [format_month(first), format_month(last)]
     rows = []
-    for u in units.join(figures, on=UNIT, how="left").iter_rows(named=True):
-        key = (u["contract"], u["term"], u["comp"])
-        its = (
-            _select(items, key).group_by("series", maintain_order=True).agg(pl.col("weight").sum())
-        )
-        weights = dict(zip(its["series"], its["weight"], strict=True))
+    for u in table.iter_rows(named=True):
+        weights = dict(zip(u["w_series"] or (), u["w"] or (), strict=True))
         direct = {s: w * oil.get(s, 0.0) for s, w in weights.items()}
-        ends = dict(_select(at_end, key).select("series", "x").iter_rows())
+        ends = {used[s]: x for s, x in zip(u["e_sid"] or (), u["e_x"] or (), strict=True)}
+        shares = u["contributions"] and [{"series": used[s["sid"]], "share": s["share"]}
+                                         for s in u["contributions"]]  # fmt: skip
         row = {
             "contract": u["contract"], "term": u["term"], "component": u["comp"] or None,
-            "window": [format_month(first), format_month(last)],
+            "window": list(span),
             "oil_weight": _r(sum(direct.values())),
             "volatility_annual": _r(u["volatility_annual"]),
             "max_rise_12m": _r(u["max_rise_12m"]), "max_fall_12m": _r(u["max_fall_12m"]),
             "elasticity": _r(u["elasticity"]), "elasticity_reference": reference,
             "elasticity_points": u["elasticity_points"],
-            "contributions": _shares(u["contributions"]),
+            "contributions": _shares(shares, list(weights)),
             "shocks": [_shock(s, weights, ends, oil, u) for s in shocks],
             "weights": {s: _r(w) for s, w in weights.items()}, "fixed": _r(u["fixed"]),
             "direct_oil_weight": {s: _r(w) for s, w in direct.items()},
@@ -283,18 +361,15 @@ def _rows(units, items, figures, terms, store, shocks, window, reference) -> lis
     return _ranked(rows)
 
 
-def _shares(shares: list[dict] | None) -> dict:
-    """Variance shares by series (12 decimals, so that they still sum to 1); {} when K is constant."""
+def _shares(shares: list[dict] | None, order: list[str]) -> dict:
+    """Variance shares by series (12 decimals, so that they still sum to 1); {} when K is constant.
+
+    In the order of the unit's weights.
+    """
     if not shares or any(s["share"] is None for s in shares):
         return {}
-    return {s["series"]: _r(s["share"], 12) for s in shares}
-
-
-def _select(frame: pl.DataFrame, key: tuple) -> pl.DataFrame:
-    c, t, comp = key
-    return frame.filter(
-        (pl.col("contract") == c) & (pl.col("term") == t) & (pl.col("comp") == comp)
-    )
+    by = {s["series"]: _r(s["share"], 12) for s in shares}
+    return {s: by[s] for s in order if s in by}
 
 
 def _shock(shock: Shock, weights: dict, ends: dict, oil: dict, u: dict) -> dict:

@@ -116,27 +116,35 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def engine_run(formulas: Formulas, store: IndexStore, first: int, last: int):
+def engine_run(formulas: Formulas, store: IndexStore, first: int, last: int, batch: int = 2500):
     """The engine's coefficients at the contract schedule in ``[first, last]``, and the base values.
 
-    Returns ``(revisions, bases)``: revisions = contract, term, comp (null for a
-    plain term or a mix total), at, coefficient, price, missing; bases =
-    contract, term, comp, series, base_used (I0 as the engine uses it).
+    Returns ``(revisions, bases)``: revisions = contract, term, comp ("" for a
+    plain term or a mix total), at, coefficient; bases = contract, term, comp,
+    series, base_used (I0 as the engine uses it). The engine runs on ``batch``
+    contracts at a time (its memory grows with contracts × dates × indices).
     """
     params = formulas.params.with_columns(
         pl.lit(first, pl.Int64).alias("start_month"), pl.lit(None, pl.Int64).alias("end_month")
     )
-    dates = revision_months(params, first, last, stubs=False)
-    extra = params.select("contract", pl.lit(last, pl.Int64).alias("at"))
-    result = compute(formulas, store, pl.concat([dates, extra]).unique(maintain_order=True))
-    frame = result.frame.join(dates, on=["contract", "at"], how="semi")
-    revisions = frame.select(
-        "contract", "term", pl.col("comp").fill_null(""), "at", "coefficient", "price", "missing"
-    )
-    bases = result.trace.group_by("contract", "term", "comp", "series").agg(
-        pl.col("base_used").first()
-    )
-    return revisions, bases
+    revisions, bases = [], []
+    for lo in range(0, max(params.height, 1), batch):
+        part = params.slice(lo, batch)
+        keep = pl.col("contract").is_in(part["contract"].implode())
+        sub = Formulas(part, formulas.components.filter(keep), formulas.indices.filter(keep))
+        dates = revision_months(part, first, last, stubs=False)
+        extra = part.select("contract", pl.lit(last, pl.Int64).alias("at"))
+        result = compute(sub, store, pl.concat([dates, extra]).unique(maintain_order=True))
+        frame = result.frame.join(dates, on=["contract", "at"], how="semi")
+        revisions.append(
+            frame.select("contract", "term", pl.col("comp").fill_null(""), "at", "coefficient")
+        )
+        # I0 does not depend on the date: the trace at the last month (every contract has it)
+        trace = result.restricted(extra, store, None).trace
+        bases.append(
+            trace.group_by("contract", "term", "comp", "series").agg(pl.col("base_used").first())
+        )
+    return pl.concat(revisions), pl.concat(bases)
 
 
 def month_values(store: IndexStore, series: list[str], first: int, last: int) -> pl.DataFrame:
@@ -161,27 +169,86 @@ def month_values(store: IndexStore, series: list[str], first: int, last: int) ->
     return grid.join(values, on=["series", "key"], how="left").select("series", "month", "value")
 
 
-def monthly_path(items: pl.DataFrame, units: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
-    """K of every unit for every month (``UNIT`` + month, k, missing) and the per-item terms.
+def coefficients(items: pl.DataFrame, units: pl.DataFrame, sids: dict[str, int]) -> pl.DataFrame:
+    """One row per unit and series: ``x_t = w × I(t) / b``, with ``w / b = Σ w_i / I_i,0``.
 
-    Returns ``(path, terms)``; terms = ``UNIT`` + series, month, x (= w × I/I0).
+    ``units`` carries ``UNIT`` + ``uid``; ``sids`` numbers the series. Columns:
+    uid, sid, w, b. A series with one item keeps its weight and base value (so
+    that ``x`` is computed as the item's ``w × I / I0``); several items (a mix
+    term as a whole, the portfolio) give ``w = Σ w_i / I_i,0`` and ``b = 1``.
+    ``w`` is null when an item of that series has no base value (the unit then
+    has no monthly path).
     """
-    terms = (
-        items.join(values, on="series", how="left")
-        .with_columns((pl.col("weight") * pl.col("value") / pl.col("base_used")).alias("x"))
-        .group_by(*UNIT, "series", "month")
-        .agg(pl.col("x").sum(), pl.col("x").null_count().alias("missing"))
-        .with_columns(pl.when(pl.col("missing") == 0).then(pl.col("x")).alias("x"))
+    ratio = pl.col("weight") / pl.col("base_used")
+    one = pl.len() == 1
+    return (
+        items.join(units.select(*UNIT, "uid"), on=UNIT)
+        .with_columns(pl.col("series").replace_strict(sids, return_dtype=pl.UInt16).alias("sid"))
+        .group_by("uid", "sid")
+        .agg(
+            pl.when(ratio.is_null().any())
+            .then(None)
+            .when(one)
+            .then(pl.col("weight").first())
+            .otherwise(ratio.sum())
+            .alias("w"),
+            pl.when(one).then(pl.col("base_used").first()).otherwise(1.0).alias("b"),
+        )
+        .sort("uid", "sid")
     )
-    months = values.select("month").unique()
-    grid = units.select(*UNIT, "fixed").join(months, how="cross")
-    per = terms.group_by(*UNIT, "month").agg(
+
+
+def monthly_path(
+    units: pl.DataFrame, coef: pl.DataFrame, values: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """K of every unit of ``units`` (uid, fixed) for every month of ``values`` (sid, month, value).
+
+    ``coef``: :func:`coefficients` of these units (sorted by uid, sid);
+    ``values``: every month of the window for each series. Returns ``(path,
+    terms)``: path = uid, month, k (null in a month missing a value), missing,
+    one row per unit and month in the order of ``units`` then month; terms =
+    uid, sid, month, row (that of the unit and month in ``path``), x (= w × I(t)
+    / b, null when missing), in the order of ``coef`` then month. Units without
+    any index keep ``k = fixed``.
+
+    Notes
+    -----
+    Row numbers instead of joins on keys: ``row = position of the unit × n +
+    month − first``, so that ``path`` is laid out by scattering the sums of
+    ``x`` and ``k`` is found for each ``terms`` row by a gather.
+    """
+    months = values.get_column("month").unique().sort()
+    first, n = (months[0] if months.len() else 0), months.len()
+    values = values.sort("sid", "month")
+    place = units.select("uid").with_row_index("pos")
+    terms = (
+        coef.join(place, on="uid", maintain_order="left")
+        .join(values, on="sid", maintain_order="left_right")
+        .select(
+            "uid", "sid", "month",
+            (pl.col("pos").cast(pl.Int64) * n + pl.col("month") - first).alias("row"),
+            (pl.col("w") * pl.col("value") / pl.col("b")).alias("x"),
+        )
+    )  # fmt: skip
+    per = terms.group_by("row").agg(
         pl.col("x").sum().alias("indexed"), pl.col("x").null_count().alias("missing")
     )
-    path = grid.join(per, on=[*UNIT, "month"], how="left").with_columns(
-        pl.col("indexed").fill_null(0.0), pl.col("missing").fill_null(0)
+    size = units.height * n
+    indexed = pl.zeros(size, pl.Float64, eager=True).scatter(per["row"], per["indexed"])
+    missing = pl.zeros(size, pl.UInt32, eager=True).scatter(per["row"], per["missing"])
+    row = pl.int_range(0, size, eager=True)
+    path = pl.DataFrame(
+        {
+            "uid": units["uid"].gather(row // n) if n else units["uid"].clear(),
+            "month": row % n + first if n else row,
+            "fixed": units["fixed"].gather(row // n) if n else units["fixed"].clear(),
+            "indexed": indexed,
+            "missing": missing,
+        }
+    ).select(
+        "uid",
+        "month",
+        pl.when(pl.col("missing") == 0).then(pl.col("fixed") + pl.col("indexed")).alias("k"),
+        "missing",
     )
-    path = path.with_columns(
-        pl.when(pl.col("missing") == 0).then(pl.col("fixed") + pl.col("indexed")).alias("k")
-    ).select(*UNIT, "month", "k", "missing")
-    return path.sort(*UNIT, "month", nulls_last=False), terms.drop("missing")
+    return path, terms

@@ -2,8 +2,9 @@
 
 Notes
 -----
-One line per term (mix terms as a whole) whose monthly K could be computed,
-and the oil reference series rebased to 1 at the first month of the window
+One line per term (mix terms as a whole, and the portfolio) whose monthly K
+could be computed (beyond ``MAX_LINES`` terms, a portfolio: the portfolio's
+line only, said in the note), and the oil reference series rebased to 1 at the first month of the window
 (``O_t / O_first``). Lines differ by dash pattern and marker, not only by
 colour, so the figure reads in black and white. Written with matplotlib's Agg
 backend, atomically (tariffs.report.atomic_write).
@@ -18,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from tariffs.exposure.analysis import ExposureReport
+from tariffs.exposure.portfolio import PORTFOLIO
 from tariffs.periods import format_month
 from tariffs.report import atomic_write
 from tariffs.series import IndexStore
@@ -33,6 +35,19 @@ STYLES = [
     (":", "*"),
 ]
 GREYS = ["#000000", "#444444", "#1f4e79", "#7f3f00", "#2f5f2f", "#5f2f5f"]
+MAX_LINES = 40  # more terms than this (a portfolio): the portfolio's line only
+_EMPTY = pl.DataFrame(schema={"contract": pl.String, "term": pl.String, "comp": pl.String,
+                              "label": pl.String, "month": pl.Int64, "k": pl.Float64})  # fmt: skip
+
+
+def _terms(report: ExposureReport) -> int:
+    """How many terms (mix terms as a whole, the portfolio) have a monthly K."""
+    return 0 if report.drawn is None else report.drawn.filter(pl.col("comp") == "").height
+
+
+def _drawn(report: ExposureReport) -> pl.Expr:
+    whole = pl.col("comp") == ""
+    return whole & (pl.col("contract") == PORTFOLIO) if _terms(report) > MAX_LINES else whole
 
 
 def _dates(months: pl.Series) -> list[date]:
@@ -48,7 +63,7 @@ def plot_exposure(report: ExposureReport, store: IndexStore, path: Path) -> None
 
     fig, ax = plt.subplots(figsize=(11, 6.5), dpi=120)
     first, last = report.window
-    terms = report.paths.filter(pl.col("comp") == "")
+    terms = pl.concat([_EMPTY, *report.path_slices(_drawn(report))])
     n = max(1, (last - first + 1) // 12)
     labels = terms.select("label").unique(maintain_order=True)["label"].to_list()
     for label, (dash, marker), colour in zip(labels, cycle(STYLES), cycle(GREYS)):
@@ -94,6 +109,9 @@ def _source_note(report: ExposureReport, store: IndexStore, info) -> str:
         "K = fixed + Σ weight × I(month) / I0 on each month's published values (no lag, no rounding); "
         "computed by tariffs exposure."
     )
-    if missing:
+    if _terms(report) > MAX_LINES:
+        note += (f" {_terms(report):,} terms: only the portfolio's K is drawn (more than "
+                 f"{MAX_LINES} lines).")  # fmt: skip
+    elif missing:
         note += f" Not drawn (index values missing): {', '.join(missing)}."
     return note

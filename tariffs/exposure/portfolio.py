@@ -23,6 +23,7 @@ import polars as pl
 
 PORTFOLIO = "(portfolio)"
 TERM = "all"
+NAMED = 20  # terms left out named in the note, the others counted
 
 
 def _amount() -> pl.Expr:
@@ -59,10 +60,13 @@ def add_portfolio(
         for r in terms.filter(pl.col("amount").is_null()).iter_rows(named=True)
     ]
     if left:
+        named = ", ".join(left[:NAMED]) + (
+            f" and {len(left) - NAMED:,} more" if len(left) > NAMED else ""
+        )
         notes.append(
             f"portfolio: left out (no yearly amount: needs yearly_consumption_mwh_useful for a price per useful "
             f"MWh (per MWh PCI or PCS it would need the efficiency), "
-            f"dwellings for a price per dwelling): {', '.join(left)}"
+            f"dwellings for a price per dwelling): {named}"
         )
     if known.height < 2:
         return (

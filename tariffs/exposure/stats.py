@@ -1,7 +1,7 @@
 """History statistics of K: volatility, 12-month moves, worst year, variance shares, oil elasticity.
 
 Every function takes complete paths (no missing month) and returns one row per
-unit (``UNIT`` columns). Floats throughout: these are analyses, not billed amounts.
+unit (its ``uid``). Floats throughout: these are analyses, not billed amounts.
 
 Notes
 -----
@@ -33,13 +33,12 @@ import math
 
 import polars as pl
 
-from tariffs.exposure.paths import UNIT
-
 STEP_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+KEY = "uid"  # one exposure unit (tariffs.exposure.paths)
 
 
 def _dlog(column: str, order: str) -> pl.Expr:
-    return pl.col(column).log().diff().over(UNIT, order_by=order)
+    return pl.col(column).log().diff().over(KEY, order_by=order)
 
 
 def monthly_stats(path: pl.DataFrame) -> pl.DataFrame:
@@ -47,9 +46,9 @@ def monthly_stats(path: pl.DataFrame) -> pl.DataFrame:
     k = pl.col("k")
     moves = path.with_columns(
         _dlog("k", "month").alias("dlog"),
-        (k / k.shift(12).over(UNIT, order_by="month") - 1).alias("r12"),
+        (k / k.shift(12).over(KEY, order_by="month") - 1).alias("r12"),
     )
-    return moves.group_by(UNIT).agg(
+    return moves.group_by(KEY).agg(
         (pl.col("dlog").std() * math.sqrt(12)).alias("volatility_annual"),
         pl.col("r12").max().alias("max_rise_12m"),
         pl.col("month").filter(pl.col("r12") == pl.col("r12").max()).first().alias("rise_month"),
@@ -63,21 +62,21 @@ def worst_year(path: pl.DataFrame) -> pl.DataFrame:
     """Calendar year whose mean K rose most over the previous year's (complete years only)."""
     years = (
         path.with_columns((pl.col("month") // 12).alias("year"))
-        .group_by(*UNIT, "year")
+        .group_by(KEY, "year")
         .agg(pl.col("k").mean().alias("mean_k"), pl.len().alias("n"))
         .filter(pl.col("n") == 12)
         .sort("year")
         .with_columns(
-            pl.col("mean_k").shift(1).over(UNIT).alias("prev"),
-            pl.col("year").shift(1).over(UNIT).alias("prev_year"),
+            pl.col("mean_k").shift(1).over(KEY).alias("prev"),
+            pl.col("year").shift(1).over(KEY).alias("prev_year"),
         )
         .filter(pl.col("prev_year") == pl.col("year") - 1)
         .with_columns((pl.col("mean_k") / pl.col("prev") - 1).alias("rise"))
-        .filter((pl.col("rise").abs() > 1e-12).any().over(UNIT))  # a constant K has no worst year
+        .filter((pl.col("rise").abs() > 1e-12).any().over(KEY))  # a constant K has no worst year
     )
     return (
         years.sort("rise", descending=True)
-        .group_by(UNIT)
+        .group_by(KEY)
         .agg(
             pl.col("year").first().alias("worst_year"),
             pl.col("rise").first().alias("worst_year_rise"),
@@ -90,12 +89,12 @@ def revision_stats(revisions: pl.DataFrame, frequency: dict[str, str]) -> pl.Dat
     per_year = {c: 12 / STEP_MONTHS[f] for c, f in frequency.items()}
     moves = revisions.with_columns(
         _dlog("coefficient", "at").alias("dlog"),
-        (
-            pl.col("coefficient") / pl.col("coefficient").shift(1).over(UNIT, order_by="at") - 1
-        ).alias("rise"),
+        (pl.col("coefficient") / pl.col("coefficient").shift(1).over(KEY, order_by="at") - 1).alias(
+            "rise"
+        ),
         pl.col("contract").replace_strict(per_year, return_dtype=pl.Float64).alias("per_year"),
     )
-    return moves.group_by(UNIT).agg(
+    return moves.group_by(KEY).agg(
         (pl.col("dlog").std() * pl.col("per_year").first().sqrt()).alias(
             "volatility_annual_revision"
         ),
@@ -105,11 +104,13 @@ def revision_stats(revisions: pl.DataFrame, frequency: dict[str, str]) -> pl.Dat
     )
 
 
-def contributions(path: pl.DataFrame, terms: pl.DataFrame) -> pl.DataFrame:
-    """Share of Var(K) of each series: ``Cov(x_i, K) / Var(K)`` (UNIT + series, share)."""
-    joined = terms.join(path.select(*UNIT, "month", "k"), on=[*UNIT, "month"])
+def contributions(terms: pl.DataFrame) -> pl.DataFrame:
+    """Share of Var(K) of each series: ``Cov(x_i, K) / Var(K)`` (uid, sid, share).
+
+    ``terms``: uid, sid, month, x and the unit's k of the same month.
+    """
     var = pl.col("k").var()
-    return joined.group_by(*UNIT, "series").agg(
+    return terms.group_by(KEY, "sid").agg(
         pl.when(var > 1e-18).then(pl.cov("x", "k") / var).alias("share")
     )
 
@@ -122,7 +123,7 @@ def elasticity(path: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
         .join(ref, on="month")
         .drop_nulls(["dlog_k", "dlog_oil"])
     )
-    return pairs.group_by(UNIT).agg(
+    return pairs.group_by(KEY).agg(
         (pl.cov("dlog_k", "dlog_oil") / pl.col("dlog_oil").var()).alias("elasticity"),
         pl.len().alias("elasticity_points"),
         (pl.corr("dlog_k", "dlog_oil") ** 2).alias("elasticity_r2"),
