@@ -133,6 +133,10 @@ def w3(portfolio: Path, indices: Path, invoices: Path, **_) -> pl.DataFrame:
         FROM l JOIN c USING (contract);
         CREATE TEMP TABLE vat AS SELECT * FROM read_csv('{vat}', header = true);""")
     con.execute(f"CREATE TEMP TABLE p AS {PRICES}")
+    # euros on the numbers as written (a double's shortest text, as DECIMAL), rounded to the cent
+    # half away from zero (DuckDB's round of a DECIMAL), as tariffs computes them
+    con.execute("CREATE MACRO d(x) AS CAST(CAST(x AS VARCHAR) AS DECIMAL(18, 6))")
+    con.execute("CREATE MACRO cents(x) AS CAST(round(x, 2) AS DOUBLE)")
     return con.sql(f"""
         WITH lines AS (
           SELECT l.*, tm.unit, c.start_m, c.end_m, p.price AS exp_price, c.pdec,
@@ -171,17 +175,17 @@ def w3(portfolio: Path, indices: Path, invoices: Path, **_) -> pl.DataFrame:
         SELECT row, block AS code, CASE WHEN block = 'duplicate-line' THEN amount_excl_vat END AS difference_eur
           FROM checked WHERE block IS NOT NULL
         UNION ALL
-        SELECT row, 'unit-price-mismatch', round(q * (unit_price - exp_price), 2) FROM checked
+        SELECT row, 'unit-price-mismatch', cents(d(q) * (d(unit_price) - d(exp_price))) FROM checked
           WHERE block IS NULL AND abs(unit_price - exp_price) > CASE WHEN pdec IS NULL THEN 0.005001 ELSE 1e-7 END
         UNION ALL
-        SELECT row, 'amount-mismatch', round(amount_excl_vat - round(q * unit_price, 2), 2) FROM checked
+        SELECT row, 'amount-mismatch', cents(d(amount_excl_vat) - round(d(q) * d(unit_price), 2)) FROM checked
           WHERE block IS NULL AND abs(amount_excl_vat - q * unit_price) > 0.005001
         UNION ALL
-        SELECT row, 'vat-rate-mismatch', round(amount_excl_vat * (vat_rate - vat_due), 2) FROM checked
+        SELECT row, 'vat-rate-mismatch', cents(d(amount_excl_vat) * (d(vat_rate) - d(vat_due))) FROM checked
           WHERE block IS NULL AND abs(vat_rate - vat_due) > 1e-6
         UNION ALL
         SELECT row, 'vat-amount-mismatch',
-               round(amount_incl_vat - round(amount_excl_vat * (1 + coalesce(vat_rate, vat_due)), 2), 2)
+               cents(d(amount_incl_vat) - round(d(amount_excl_vat) * (1 + d(coalesce(vat_rate, vat_due))), 2))
           FROM checked
           WHERE block IS NULL AND amount_incl_vat IS NOT NULL
             AND abs(amount_incl_vat - amount_excl_vat * (1 + coalesce(vat_rate, vat_due))) > 0.005001

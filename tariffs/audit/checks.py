@@ -24,7 +24,12 @@ per MWh), ``p`` the billed unit price and ``p*`` the price due:
 - ``energy-basis-mismatch``: the billed basis is not the contract's; no euro
   effect without a named efficiency or fuel (never assumed).
 
-``difference_eur`` = billed − due (positive: overbilled). A line that cannot
+``difference_eur`` = billed − due (positive: overbilled). Euro figures (the
+differences, the amounts due, the notes' effects) are computed on the numbers as
+written (each float read as its shortest decimal, :func:`exact`, exact decimal
+arithmetic at 12 decimals) and rounded to the cent half away from zero (*arrondi
+commercial*, :func:`to_cent`): 151.41 × (22.18 − 21.68) = 75.705 gives 75.71, where
+float arithmetic gives 75.70499999… and 75.70. A line that cannot
 be checked (unreadable value, duplicate, unknown contract or term, month
 outside the contract, index value not in the store) gets one *blocking*
 finding and no other; it is never counted as correct.
@@ -56,6 +61,8 @@ FINDING_SCHEMA = {
     "column": pl.String, "ref_period": pl.String,
 }  # fmt: skip
 HALF_CENT = 0.005 + 1e-6
+#: the exact decimals euro figures are computed in (see the module Notes)
+MONEY = pl.Decimal(38, 12)
 #: the billed numbers the flags read
 NUMBERS_READ = ("quantity", "unit_price", "amount_excl_vat", "vat_rate", "amount_incl_vat",
                 "coefficient")  # fmt: skip
@@ -478,7 +485,7 @@ def _ids() -> list[pl.Expr]:
 def _index_findings(index_rows: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     if "kind" not in index_rows.collect_schema().names():
         return pl.LazyFrame(schema=FINDING_SCHEMA)
-    info = lines.select("row", *_ids()[1:], "price_effect", "price_bad", "n_index_bad")
+    info = lines.select("row", *_ids()[1:], _effect().alias("effect"), "price_bad", "n_index_bad")
     bad = index_rows.filter(pl.col("bad")).join(info, on="row")
     what = (
         pl.when(pl.col("kind") == "index")
@@ -490,8 +497,8 @@ def _index_findings(index_rows: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
         pl.when(pl.col("kind") == "index").then(pl.lit("index-value-mismatch"))
         .otherwise(pl.lit("base-value-mismatch")).alias("code"),
         pl.col("billed_index").alias("billed"), pl.col("due").alias("expected"),
-        pl.when(pl.col("price_bad")).then(pl.col("price_effect") / pl.col("n_index_bad"))
-        .otherwise(0.0).round(2).alias("difference_eur"),
+        pl.when(pl.col("price_bad")).then(to_cent(pl.col("effect") / pl.col("n_index_bad")))
+        .otherwise(0.0).alias("difference_eur"),
         pl.format("{} for {}: billed {}, due {} ({})", "series", what, pl.col("billed_index").round(6),
                   pl.col("due").round(6), pl.when(pl.col("kind") == "index").then(pl.col("exp_status"))
                   .otherwise(pl.lit("base value"))).alias("message"),
@@ -501,7 +508,7 @@ def _index_findings(index_rows: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
 
 def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     ok = lines.filter(pl.col("block").is_null())
-    effect = pl.when(pl.col("price_bad")).then(pl.col("price_effect")).otherwise(0.0).round(2)
+    effect = pl.when(pl.col("price_bad")).then(to_cent(_effect())).otherwise(0.0)
     root = pl.col("n_index_bad") == 0
 
     def finding(cond, code, column, billed, due, diff, message) -> pl.LazyFrame:
@@ -511,9 +518,11 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
             pl.lit(column).alias("column"),
         )  # fmt: skip
 
-    expected_amount = (pl.col("q") * pl.col("unit_price")).round(2, mode="half_away_from_zero")
+    amount_due = _cents(_exact_q() * exact("unit_price"))
+    expected_amount = amount_due.cast(pl.Float64)
     rate = pl.coalesce("vat_rate", "vat_due")
-    expected_incl = (pl.col("amount_excl_vat") * (1 + rate)).round(2, mode="half_away_from_zero")
+    incl_due = _cents(exact("amount_excl_vat") * (1 + exact(rate)))
+    expected_incl = incl_due.cast(pl.Float64)
     return [
         finding(root & pl.col("k_bad"), "coefficient-mismatch", "coefficient", pl.col("coefficient"),
                 pl.col("exp_coefficient"), effect,
@@ -524,18 +533,18 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                 pl.format("unit price billed {}, due {} {} (K {}, revision of {})", pl.col("unit_price"),
                           pl.col("exp_price"), pl.col("unit"), pl.col("exp_coefficient"), month_text(pl.col("at")))),
         finding(pl.col("slip_bad"), "amount-mismatch", "amount_excl_vat",
-                pl.col("amount_excl_vat"), expected_amount, (pl.col("amount_excl_vat") - expected_amount).round(2),
+                pl.col("amount_excl_vat"), expected_amount, to_cent(exact("amount_excl_vat") - amount_due),
                 pl.format("amount billed {}, quantity × unit price = {} × {} = {}", pl.col("amount_excl_vat"),
                           pl.col("q"), pl.col("unit_price"), expected_amount)),
         finding(pl.col("vat_rate_bad"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.col("vat_due"),
-                (pl.col("amount_excl_vat") * (pl.col("vat_rate") - pl.col("vat_due"))).round(2),
+                to_cent(exact("amount_excl_vat") * (exact("vat_rate") - exact("vat_due"))),
                 pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"), pl.col("vat_why"))),
         finding(pl.col("vat_rate_unknown"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("VAT rate billed {}: {}", pl.col("vat_rate"), pl.col("vat_why"))),
         finding(pl.col("vat_amount_bad"), "vat-amount-mismatch", "amount_incl_vat", pl.col("amount_incl_vat"), expected_incl,
-                (pl.col("amount_incl_vat") - expected_incl).round(2),
+                to_cent(exact("amount_incl_vat") - incl_due),
                 pl.format("amount incl. VAT billed {}, {} × (1 + {}) = {}", pl.col("amount_incl_vat"),
                           pl.col("amount_excl_vat"), rate, expected_incl)),
         finding(pl.col("basis_bad"), "energy-basis-mismatch", "energy_basis", pl.lit(None, pl.Float64),
@@ -546,6 +555,36 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     ]  # fmt: skip
 
 
+def exact(value: str | pl.Expr) -> pl.Expr:
+    """A Float64 column (or expression) as the decimal it was written as: its shortest repr
+    (``22.18``, not 22.17999…), in :data:`MONEY`."""
+    value = pl.col(value) if isinstance(value, str) else value
+    return pl.coalesce(value.cast(pl.String).cast(MONEY, strict=False), value.cast(MONEY))
+
+
+def _cents(value: pl.Expr) -> pl.Expr:
+    """An exact decimal rounded to the cent, half away from zero (still a decimal)."""
+    return value.round(2, mode="half_away_from_zero")
+
+
+def to_cent(value: pl.Expr) -> pl.Expr:
+    """An exact decimal rounded to the cent, half away from zero, as Float64 [EUR]."""
+    return _cents(value).cast(pl.Float64)
+
+
+def _exact_q() -> pl.Expr:
+    """The quantity in the term's unit, exactly: ``quantity`` × its factor to MWh when the
+    term is priced per MWh (``q`` in floats)."""
+    per_mwh = pl.col("per_mwh").fill_null(False)
+    by_mwh = exact("quantity") * exact("mwh_per_unit")
+    return pl.when(per_mwh).then(by_mwh).otherwise(exact("quantity"))
+
+
+def _effect() -> pl.Expr:
+    """The euro effect of the unit price billed, ``q × (p − p*)``, exact (a decimal)."""
+    return _exact_q() * (exact("unit_price") - exact("exp_price"))
+
+
 def _note_rows(lines: pl.LazyFrame, book: Book) -> pl.LazyFrame:
     """The checked lines priced with a provisional value that has changed since, one row per value."""
     ok = lines.filter(pl.col("block").is_null() & pl.col("exp_provisional").fill_null(False))
@@ -553,7 +592,7 @@ def _note_rows(lines: pl.LazyFrame, book: Book) -> pl.LazyFrame:
     return ok.join(changed.lazy(), on=KEYS).select(
         "contract", "term", "period", "series", "exp_period", "exp_value", "current_value",
         pl.col("row").cast(pl.Int64),
-        (pl.col("q") * (pl.col("current_price") - pl.col("exp_price"))).alias("effect"),
+        (_exact_q() * (exact("current_price") - exact("exp_price"))).alias("effect"),
     )  # fmt: skip
 
 
@@ -566,6 +605,6 @@ def _notes(rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("exp_value").first().alias("provisional_value"),
             pl.col("current_value").first().alias("current_value"),
             pl.col("row").alias("lines"),
-            pl.col("effect").sum().round(2).alias("effect_eur"),
+            to_cent(pl.col("effect").sum()).alias("effect_eur"),
         )
     )
