@@ -416,8 +416,12 @@ def _with_flags(lines: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_not_null()
          & ((pl.col("vat_rate") - pl.col("vat_due")).abs() > 1e-6)).alias("vat_rate_bad"),
         (pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_null()).alias("vat_rate_unknown"),
+        # the amount incl. VAT is checked with the rate billed when that rate is right (or not
+        # in the table); a wrong rate is the first link of the chain (its finding says the euros)
         (pl.col("amount_incl_vat").is_not_null() & rate.is_not_null()
-         & ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate)).abs() > HALF_CENT))
+         & ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate)).abs() > HALF_CENT)
+         & ~(pl.col("vat_rate").is_not_null() & pl.col("vat_due").is_not_null()
+             & ((pl.col("vat_rate") - pl.col("vat_due")).abs() > 1e-6)))
         .alias("vat_amount_bad"),
         (pl.col("billed_basis").is_not_null() & pl.col("contract_basis").is_not_null()
          & (pl.col("billed_basis") != pl.col("contract_basis"))).alias("basis_bad"),
@@ -523,6 +527,13 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
     rate = pl.coalesce("vat_rate", "vat_due")
     incl_due = _cents(exact("amount_excl_vat") * (1 + exact(rate)))
     expected_incl = incl_due.cast(pl.Float64)
+    # a wrong rate: what the bill incl. VAT is off by, when it states it (a typo in the rate
+    # alone costs nothing); else the VAT on the amount excl. VAT at the wrong rate
+    incl_at_due = _cents(exact("amount_excl_vat") * (1 + exact("vat_due")))
+    rate_effect = pl.coalesce(
+        to_cent(exact("amount_incl_vat") - incl_at_due),
+        to_cent(exact("amount_excl_vat") * (exact("vat_rate") - exact("vat_due"))),
+    )
     return [
         finding(root & pl.col("k_bad"), "coefficient-mismatch", "coefficient", pl.col("coefficient"),
                 pl.col("exp_coefficient"), effect,
@@ -537,9 +548,12 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                 pl.format("amount billed {}, quantity × unit price = {} × {} = {}", pl.col("amount_excl_vat"),
                           pl.col("q"), pl.col("unit_price"), expected_amount)),
         finding(pl.col("vat_rate_bad"), "vat-rate-mismatch", "vat_rate",
-                pl.col("vat_rate"), pl.col("vat_due"),
-                to_cent(exact("amount_excl_vat") * (exact("vat_rate") - exact("vat_due"))),
-                pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"), pl.col("vat_why"))),
+                pl.col("vat_rate"), pl.col("vat_due"), rate_effect,
+                pl.concat_str(pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"),
+                                        pl.col("vat_why")),
+                              pl.format("; amount incl. VAT billed {}, due {} × (1 + {}) = {}",
+                                        pl.col("amount_incl_vat"), pl.col("amount_excl_vat"), pl.col("vat_due"),
+                                        incl_at_due.cast(pl.Float64)), ignore_nulls=True)),
         finding(pl.col("vat_rate_unknown"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("VAT rate billed {}: {}", pl.col("vat_rate"), pl.col("vat_why"))),

@@ -279,6 +279,7 @@ def _typed(
     text = [pl.col(c).str.strip_chars().alias(c) for c in KEYS] if strip else []
     raw = raw.with_columns(
         *text,
+        pl.col("invoice_date").cast(pl.String).str.strip_chars().alias("_invoice_date"),
         *[
             pl.lit(None, pl.String).alias(f"_{c}") if c in absent
             # a typed number is unreadable only when not finite (NaN, inf): its text then
@@ -309,7 +310,7 @@ def _typed(
             .alias("vat_rate")
         )
     return frame.with_columns(_problem(index_columns, strip).alias("problem")).drop(
-        [f"_{c}" for c in NUMBERS + tuple(index_columns)]
+        [f"_{c}" for c in (*NUMBERS, *index_columns, "invoice_date")]
     )
 
 
@@ -413,6 +414,11 @@ def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
                           pl.col(c).cast(pl.String))
             )
         )  # fmt: skip
+    checks.append(  # the invoice date decides the index values known: never silently dropped
+        pl.when(pl.col("invoice_date").is_null() & (pl.col("_invoice_date").fill_null("") != ""))
+        .then(pl.format("invoice_date: expected a date YYYY-MM-DD or DD/MM/YYYY, got '{}'",
+                        pl.col("_invoice_date")))
+    )  # fmt: skip
     checks.append(
         pl.when(pl.col("mwh_per_unit").is_null()).then(
             pl.format("quantity_unit: expected MWh, kWh, GWh or GJ (optionally _PCI/_PCS/_useful), got '{}'",

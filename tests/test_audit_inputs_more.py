@@ -1,0 +1,52 @@
+"""A new user's invoice files: a date that cannot be read, a VAT rate typo, a wrong VAT rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tariffs.audit.checks import audit
+from tariffs.audit.invoices import read_invoices
+from tariffs.contract import load_contracts
+from tariffs.series import load_store
+
+ROOT = Path(__file__).parents[1]
+HEAD = "invoice;contract;term;period;quantity;unit_price;amount_excl_vat;vat_rate;amount_incl_vat;invoice_date\n"
+LINE = "F-{n};conches-en-ouche;R1;2008-10;132,4;20,51;2715,52;{rate};{incl};{date}\n"
+
+
+def _findings(tmp_path, *lines):
+    store = load_store(ROOT / "indices")
+    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
+    path = tmp_path / "inv.csv"
+    path.write_text(HEAD + "".join(LINE.format(n=n, **line) for n, line in enumerate(lines)))
+    found = audit(read_invoices(path), contracts, store).findings
+    return {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+
+
+def test_an_invoice_date_that_cannot_be_read_blocks_its_line(tmp_path):
+    ok = {"rate": "19,6 %", "incl": "3247,76", "date": "2008-11-05"}
+    by = _findings(
+        tmp_path, ok, ok | {"date": "31/13/2008"}, ok | {"date": "hier"}, ok | {"date": ""}
+    )
+    assert set(by) == {(3, "invalid-line"), (4, "invalid-line")}
+    assert by[(3, "invalid-line")]["message"] == (
+        "invoice_date: expected a date YYYY-MM-DD or DD/MM/YYYY, got '31/13/2008'")  # fmt: skip
+    assert by[(4, "invalid-line")]["blocked"]
+
+
+def test_a_vat_rate_typo_with_the_right_amount_costs_nothing(tmp_path):
+    # "196 %" read as 1.96; the amount incl. VAT is the right one (2715.52 × 1.196)
+    by = _findings(tmp_path, {"rate": "196 %", "incl": "3247,76", "date": ""})
+    assert set(by) == {(2, "vat-rate-mismatch")}  # the first link only, no vat-amount finding
+    assert by[(2, "vat-rate-mismatch")]["difference_eur"] == 0.0
+    assert "amount incl. VAT billed 3247.76, due 2715.52 × (1 + 0.196) = 3247.76" in (
+        by[(2, "vat-rate-mismatch")]["message"])  # fmt: skip
+
+
+def test_a_wrong_vat_rate_applied_is_one_finding_with_its_euros(tmp_path):
+    # 5.5 % applied where 19.6 % is due: 2715.52 × 1.055 = 2864.87 billed, 3247.76 due
+    by = _findings(tmp_path, {"rate": "5,5 %", "incl": "2864,87", "date": ""},
+                   {"rate": "5,5 %", "incl": "", "date": ""})  # fmt: skip
+    assert set(by) == {(2, "vat-rate-mismatch"), (3, "vat-rate-mismatch")}
+    assert by[(2, "vat-rate-mismatch")]["difference_eur"] == -382.89
+    assert by[(3, "vat-rate-mismatch")]["difference_eur"] == -382.89  # 2715.52 × (0.055 - 0.196)
