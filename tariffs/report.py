@@ -29,6 +29,23 @@ from tariffs.errors import OptionError
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
+def check_output(path: Path | None, fmt: str | None = None) -> None:
+    """Refuse, before any work is done, a report that could not be written: xlsx without
+    ``-o``, an empty name, a folder, or a file in a folder that does not exist."""
+    if fmt == "xlsx" and path is None:
+        raise OptionError("--format xlsx needs --output FILE.xlsx")
+    if path is None:
+        return
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise OptionError("-o/--output: expected a file name, got an empty one")
+    if path.is_dir():
+        raise OptionError(f"-o/--output: {path} is a folder; expected a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OptionError(f"{path}: output folder {folder} does not exist")
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` then move the temporary file onto ``path``."""
     path = Path(path)

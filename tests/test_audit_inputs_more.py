@@ -50,3 +50,46 @@ def test_a_wrong_vat_rate_applied_is_one_finding_with_its_euros(tmp_path):
     assert set(by) == {(2, "vat-rate-mismatch"), (3, "vat-rate-mismatch")}
     assert by[(2, "vat-rate-mismatch")]["difference_eur"] == -382.89
     assert by[(3, "vat-rate-mismatch")]["difference_eur"] == -382.89  # 2715.52 × (0.055 - 0.196)
+
+
+def test_a_report_into_a_missing_folder_is_refused_before_the_work(tmp_path):
+    from click.testing import CliRunner
+
+    from tariffs.cli import main
+
+    example = str(ROOT / "examples" / "invoices" / "conches-en-ouche-2008-2009.csv")
+    out = tmp_path / "nowhere" / "report.csv"
+    for args in (["audit", example, "--contracts", str(ROOT / "contracts")],
+                 ["revise", str(ROOT / "contracts" / "conches-en-ouche.toml")]):  # fmt: skip
+        done = CliRunner().invoke(main, [*args, "--indices", str(ROOT / "indices"), "--format",
+                                         "csv", "-o", str(out)])  # fmt: skip
+        assert done.exit_code == 1, done.output
+        assert f"{out}: output folder {out.parent} does not exist" in done.stderr
+        assert "tmp" not in done.stderr.replace(str(tmp_path), "")  # no temporary file named
+    assert not out.parent.exists()
+
+
+def test_a_windows_1252_export_is_read_and_said(tmp_path):
+    from tariffs.audit.invoices import read_invoices as read
+
+    # a no-break space as thousands separator: byte A0 in Windows-1252, no UTF-8
+    text = HEAD + LINE.format(n=1, rate="19,6 %", incl="3\u00a0247,76", date="")
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1252"))
+    invoices = read(path)
+    assert invoices.warnings == ["not UTF-8: read as Windows-1252 (Excel's CSV on a French system)"]
+    lines = invoices.frame.collect()
+    assert lines["amount_incl_vat"].to_list() == [3247.76] and lines["problem"].to_list() == [None]
+
+
+def test_a_web_page_saved_as_csv_gets_one_clear_message(tmp_path):
+    import pytest
+
+    from tariffs.errors import InvoiceError
+
+    path = tmp_path / "invoices.csv"
+    path.write_text("<!DOCTYPE html>\n<html><body>Session expired</body></html>\n")
+    with pytest.raises(InvoiceError) as caught:
+        read_invoices(path)
+    (line,) = caught.value.lines()
+    assert line.startswith(f"{path}:1: ") and "web page (HTML/XML), not a CSV export" in line

@@ -20,6 +20,10 @@ newlines).
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +67,7 @@ class Invoices:
     source: pl.LazyFrame | None = None  # the file as scanned, columns renamed, no row number
     numeric: frozenset[str] = frozenset()
     loose: pl.LazyFrame | None = None  # :attr:`frame` with the text keys as read
+    warnings: list[str] = field(default_factory=list)  # e.g. a file read as Windows-1252
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -92,14 +97,17 @@ def read_invoices(path: Path) -> Invoices:
     if not path.is_file():
         raise InvoiceError(problems=[Problem(str(path), "", "invoice file not found")])
     suffix = path.suffix.lower()
+    warnings: list[str] = []
     try:
         if suffix in (".xlsx", ".xlsm"):
             raw = _scan_xlsx(path)
         elif suffix == ".parquet":
             raw = pl.scan_parquet(path)  # typed: numbers stay numbers (see _typed)
         else:
-            raw = _scan_csv(path)
+            raw, warnings = _scan_csv(path)
         names = raw.collect_schema().names()
+    except InvoiceError:
+        raise
     except (pl.exceptions.PolarsError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InvoiceError(
             problems=[Problem(str(path), "", f"not a readable invoice file: {exc}")]
@@ -121,6 +129,7 @@ def read_invoices(path: Path) -> Invoices:
     schema = raw.collect_schema()
     numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
     invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric))
+    invoices.warnings = warnings
     invoices.frame = _numbered(raw, invoices, 2)
     invoices.loose = _numbered(raw, invoices, 2, strip=False)
     return invoices
@@ -163,14 +172,54 @@ def _canonical(name: str) -> str:
     return name.lower().replace(" ", "_")
 
 
-def _scan_csv(path: Path) -> pl.LazyFrame:
+#: how much of a CSV file is looked at for its encoding (the whole file would be read twice)
+ENCODING_SAMPLE = 1 << 20
+
+
+def _scan_csv(path: Path) -> tuple[pl.LazyFrame, list[str]]:
+    """The file, and a warning when it is read as Windows-1252.
+
+    A web page saved under a CSV name is refused (one clear message, not one per
+    missing column). A file whose first megabyte is not UTF-8 is an export in
+    Windows-1252 (Excel's "CSV (séparateur : point-virgule)" on a French system:
+    ``€``, ``é``, a no-break space in ``1 234,56``): it is converted to UTF-8 in a
+    temporary file, read from there, and the user is told. Undecodable bytes further
+    on are read as U+FFFD, and the values holding them are reported unreadable.
+    """
     with open(path, "rb") as handle:
-        head = handle.readline().decode("utf-8", errors="replace")
+        sample = handle.read(ENCODING_SAMPLE)
+    if sample.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype", b"<html", b"<?xml")):
+        raise InvoiceError(problems=[Problem(
+            str(path), "", "this is a web page (HTML/XML), not a CSV export of invoice lines: "
+            "export the lines from the operator's portal or spreadsheet as CSV, XLSX or Parquet", 1,
+        )])  # fmt: skip
+    warnings = []
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # not a character cut at the sample's end
+            path = _as_utf8(path)
+            warnings.append("not UTF-8: read as Windows-1252 (Excel's CSV on a French system)")
+    head = sample.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     separator = max((";", ",", "\t"), key=head.count)
-    return pl.scan_csv(
+    scanned = pl.scan_csv(
         path, separator=separator, infer_schema=False, encoding="utf8-lossy",
         truncate_ragged_lines=True,
     )  # fmt: skip
+    return scanned, warnings
+
+
+def _as_utf8(path: Path) -> Path:
+    """A UTF-8 copy of a Windows-1252 file, in the temporary folder, removed at exit."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".utf8.csv")
+    os.close(fd)
+    atexit.register(Path(name).unlink, missing_ok=True)
+    with (
+        open(path, encoding="cp1252", errors="replace", newline="") as source,
+        open(name, "w", encoding="utf-8", newline="") as target,
+    ):
+        shutil.copyfileobj(source, target, 1 << 20)
+    return Path(name)
 
 
 def _scan_xlsx(path: Path) -> pl.LazyFrame:

@@ -88,6 +88,8 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
         raise OptionError("--format xlsx needs --output FILE.xlsx")
     contracts, store = load_inputs((contracts_dir,), indices_dir)
     lines = read_invoices(invoices)
+    for message in lines.warnings:
+        warn(f"{invoices}: {message}")
     for message in _unchecked_index_columns(lines.index_columns, store.catalog):
         warn(f"{invoices}:1: {message}")
     with progress(1, f"auditing {invoices}") as step:

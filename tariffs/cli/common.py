@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from tariffs.errors import TariffsError
-from tariffs.report import FORMATS
+from tariffs.report import FORMATS, check_output
 
 
 def report_options(func: Callable) -> Callable:
@@ -40,6 +40,8 @@ def guarded(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
+            if "output" in kwargs:  # a report option: refused before the work, not after
+                check_output(kwargs["output"], kwargs.get("fmt"))
             return func(*args, **kwargs)
         except TariffsError as exc:
             for line in exc.lines():
