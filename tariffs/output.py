@@ -27,7 +27,7 @@ gathered back by polars.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import polars as pl
@@ -198,6 +198,29 @@ def csv_quoted(column: str) -> pl.Expr:
         .otherwise(c)
         .alias(column)
     )
+
+
+def batch_chunks(results: Iterable, fmt: str) -> Iterator[str]:
+    """The csv or json report of several results one after the other (batches of contracts,
+    :func:`tariffs.revision.history_batches`), the same text as :func:`csv_chunks` or
+    :func:`json_chunks` of one result holding their rows."""
+    rows = 0
+    if fmt == "csv":
+        yield ",".join(COLUMNS) + "\n"
+    for result in results:
+        for frame, trace in Rendered(result).slices():
+            if fmt == "csv":
+                text = as_text(cells(frame, trace)).select(csv_quoted(c) for c in COLUMNS)
+                yield text.write_csv(
+                    include_header=False, quote_style="never", line_terminator="\n"
+                )
+            elif frame.height:
+                yield ("[\n" if rows == 0 else ",\n") + ",\n".join(
+                    json_objects(frame, trace).to_list()
+                )
+            rows += frame.height
+    if fmt == "json":
+        yield "\n]\n" if rows else "[]\n"
 
 
 def csv_chunks(rendered: Rendered) -> Iterator[str]:

@@ -20,6 +20,7 @@ and how to import them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -64,8 +65,10 @@ class Result:
 
     def __init__(self, frame: pl.DataFrame, trace: pl.DataFrame | None = None,
                  problems: list[str] | None = None, *, _lazy: Pipeline | None = None,
-                 _keep: pl.Series | None = None, _cid: pl.Series | None = None):  # fmt: skip
+                 _keep: pl.Series | None = None, _cid: pl.Series | None = None,
+                 _missing: pl.DataFrame | None = None):  # fmt: skip
         self.frame = frame
+        self.missing = _missing  # the trace rows behind the missing-value problems (when known)
         self._trace = trace
         self._lazy = _lazy
         self._keep = _keep  # packed (cid, at) keys the trace is restricted to
@@ -95,7 +98,8 @@ class Result:
         frame, cid = self.frame.filter(mask), self._cid.filter(mask)
         missing = self._lazy.missing_trace(keys)
         problems = list(notes) + problems_of(missing, store, as_of)
-        return Result(frame, problems=problems, _lazy=self._lazy, _keep=keys, _cid=cid)
+        return Result(frame, problems=problems, _lazy=self._lazy, _keep=keys, _cid=cid,
+                      _missing=missing)  # fmt: skip
 
     def rows(self) -> list[dict]:
         """The JSON rows of INTERFACE.md ("JSON of revise"), one dict per row.
@@ -210,10 +214,12 @@ def compute(
     terms = _round_all(terms, pipe)
     terms = _safeguard(terms)
     frame = _with_totals(terms)
-    problems = problems_of(pipe.missing_trace(), store, as_of)
+    missing = pipe.missing_trace()
+    problems = problems_of(missing, store, as_of)
     if frame["is_mix"].any():
         frame = frame.sort("cid", "term_order", "at", "comp_order")
-    return Result(frame.drop("cid"), problems=problems, _lazy=pipe, _cid=frame["cid"])
+    return Result(frame.drop("cid"), problems=problems, _lazy=pipe, _cid=frame["cid"],
+                  _missing=missing)  # fmt: skip
 
 
 def _current(
@@ -645,6 +651,27 @@ def history(inputs, store: IndexStore, first: int, last: int, as_of: date | None
     if before.height == 0:
         return result
     return result.restricted(dates, store, as_of)
+
+
+#: contracts per batch of :func:`history_batches`
+HISTORY_BATCH = 2_000
+
+
+def history_batches(inputs, store: IndexStore, first: int, last: int, as_of: date | None = None,
+                    size: int = HISTORY_BATCH) -> Iterator[Result]:  # fmt: skip
+    """:func:`history` of ``size`` contracts at a time, in the contracts' order: the rows of
+    the batches, one after the other, are those of one run; memory holds one batch.
+
+    Each result's ``problems`` speak of its batch only: :func:`problems_of` the
+    concatenated ``missing`` rows gives the messages of one run.
+    """
+    formulas = _formulas(inputs)
+    names = formulas.params["contract"]
+    for start in range(0, max(names.len(), 1), size):
+        mine = pl.col("contract").is_in(names.slice(start, size).implode())
+        part = Formulas(*(f.filter(mine) for f in (formulas.params, formulas.components,
+                                                    formulas.indices)))  # fmt: skip
+        yield history(part, store, first, last, as_of)
 
 
 def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,

@@ -6,14 +6,16 @@ import sys
 from pathlib import Path
 
 import click
+import polars as pl
 
 from tariffs.cli.common import guarded, indices_option, progress, report_options, warn
+from tariffs.diagnostics import problems_of
 from tariffs.errors import OptionError
-from tariffs.output import report
+from tariffs.output import batch_chunks, report
 from tariffs.periods import parse_month
 from tariffs.portfolio import count, history, revise
 from tariffs.report import write_chunks
-from tariffs.revision import Result
+from tariffs.revision import Result, history_batches
 
 
 def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
@@ -147,11 +149,44 @@ def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
         raise OptionError(f"--from {start} is after --to {end}")
     with progress(3, "reading contracts and indices") as step:
         contracts, store = load_inputs(paths, indices_dir)
-        step("computing every revision date")
-        result = history(contracts, store, first, last)
-        step("writing the report")
-        chunks = write_result(result, fmt, output, f"Revision history {start}..{end}")
+        if fmt in ("csv", "json"):  # by batches of contracts: memory holds one batch
+            step("computing and writing every revision date")
+            problems = _history_streamed(contracts, store, first, last, fmt, output)
+            step("done")
+            chunks, result = None, None
+        else:
+            step("computing every revision date")
+            result = history(contracts, store, first, last)
+            step("writing the report")
+            chunks = write_result(result, fmt, output, f"Revision history {start}..{end}")
+    if result is None:
+        for problem in problems:
+            warn(problem)
+        if strict and problems:
+            sys.exit(1)
+        return
     show_result(result, chunks, strict)
+
+
+def _history_streamed(contracts, store, first: int, last: int, fmt: str, output) -> list[str]:
+    """The csv/json history written batch by batch (:func:`tariffs.revision.history_batches`),
+    to ``output`` atomically or to standard output; the problems, as for one run."""
+    missing: list[pl.DataFrame] = []
+
+    def results():
+        for result in history_batches(contracts, store, first, last):
+            if result.missing is not None:
+                missing.append(result.missing)
+            yield result
+
+    chunks = batch_chunks(results(), fmt)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+    else:
+        write_chunks(output, chunks)
+    rows = pl.concat(missing, how="diagonal_relaxed") if missing else pl.DataFrame()
+    return problems_of(rows, store) if rows.height else []
 
 
 COMMANDS = [check, revise_cmd, history_cmd]
