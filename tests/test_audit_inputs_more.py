@@ -93,3 +93,35 @@ def test_a_web_page_saved_as_csv_gets_one_clear_message(tmp_path):
         read_invoices(path)
     (line,) = caught.value.lines()
     assert line.startswith(f"{path}:1: ") and "web page (HTML/XML), not a CSV export" in line
+
+
+def test_huge_numbers_block_or_lose_their_euros_without_a_crash(tmp_path):
+    store = load_store(ROOT / "indices")
+    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "contract;term;period;quantity;quantity_unit;unit_price;amount_excl_vat;index:FOD\n"
+        "conches-en-ouche;R1;2008-10;1e30;MWh;20,51;5;117,61\n"  # blocked, index column billed
+        "conches-en-ouche;R1;2008-10;900000000;GWh;20,51;5;117,61\n"  # 9e11 MWh: too big to price
+        "conches-en-ouche;R1;2008-10;10;MWh;21,51;215,1;117,61\n"  # an ordinary wrong price
+    )
+    found = audit(read_invoices(path), contracts, store).findings
+    by = {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+    assert by[(2, "invalid-line")]["message"].startswith("quantity: expected a number below")
+    too_big = by[(3, "amount-mismatch")]  # 9e11 MWh × 20.51: no exact figure, said as none
+    assert too_big["expected"] is None and too_big["difference_eur"] is None
+    assert too_big["message"].endswith("= (too large to compute exactly)")
+    assert by[(4, "unit-price-mismatch")]["difference_eur"] == 10.0
+
+
+def test_a_day_first_invoice_date_with_a_time_is_read(tmp_path):
+    ok = {"rate": "19,6 %", "incl": "3247,76", "date": "15/10/2008 00:00"}
+    assert _findings(tmp_path, ok) == {}
+
+
+def test_a_windows_1252_character_in_the_last_bytes_is_found(tmp_path):
+    text = HEAD + LINE.format(n=1, rate="19,6 %", incl="3247,76", date="").rstrip("\n") + " €\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1252"))
+    invoices = read_invoices(path)
+    assert invoices.warnings and "Windows-1252" in invoices.warnings[0]

@@ -147,7 +147,7 @@ def test_an_xlsx_report_beyond_a_sheet_says_what_it_leaves_out(files, store, tmp
 def test_a_number_too_large_to_multiply_blocks_its_line(tmp_path, store):
     lines = tmp_path / "odd.csv"
     lines.write_text("contract,term,period,quantity,unit_price,amount_excl_vat\n"
-                     "conches-en-ouche,R1,2008-10,1e300,1e10,5\n")  # fmt: skip
+                     "conches-en-ouche,R1,2008-10,1e300,20.51,5\n")  # fmt: skip
     spool = Spool("json")
     contracts = load_contracts([ROOT / "contracts"], store.catalog)
     result = audit(read_invoices(lines), contracts, store, sink=spool.add)
@@ -160,4 +160,4 @@ def test_a_number_too_large_to_multiply_blocks_its_line(tmp_path, store):
     data = json.loads(out.getvalue(), parse_constant=no_infinity)
     (finding,) = data["findings"]
     assert finding["code"] == "invalid-line" and finding["blocked"]
-    assert finding["message"] == "quantity: expected a number below 1,000,000,000,000, got '1e+300'"
+    assert finding["message"] == "quantity: expected a number below 1,000,000,000, got '1e+300'"

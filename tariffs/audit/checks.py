@@ -27,7 +27,7 @@ per MWh), ``p`` the billed unit price and ``p*`` the price due:
 ``difference_eur`` = billed − due (positive: overbilled). Euro figures (the
 differences, the amounts due, the notes' effects) are computed on the numbers as
 written (each float read as its shortest decimal, :func:`exact`, exact decimal
-arithmetic at 12 decimals) and rounded to the cent half away from zero (*arrondi
+arithmetic at 9 decimals) and rounded to the cent half away from zero (*arrondi
 commercial*, :func:`to_cent`): 151.41 × (22.18 − 21.68) = 75.705 gives 75.71, where
 float arithmetic gives 75.70499999… and 75.70. A line that cannot
 be checked (unreadable value, duplicate, unknown contract or term, month
@@ -62,7 +62,10 @@ FINDING_SCHEMA = {
 }  # fmt: skip
 HALF_CENT = 0.005 + 1e-6
 #: the exact decimals euro figures are computed in (see the module Notes)
-MONEY = pl.Decimal(38, 12)
+MONEY = pl.Decimal(38, 9)
+#: the largest factor of a euro figure computed exactly (a line's numbers are below it,
+#: :data:`tariffs.audit.invoices.MAX_NUMBER`): two such factors multiply within 128 bits
+EXACT_BELOW = 1e9
 #: the billed numbers the flags read
 NUMBERS_READ = ("quantity", "unit_price", "amount_excl_vat", "vat_rate", "amount_incl_vat",
                 "coefficient")  # fmt: skip
@@ -489,7 +492,10 @@ def _ids() -> list[pl.Expr]:
 def _index_findings(index_rows: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     if "kind" not in index_rows.collect_schema().names():
         return pl.LazyFrame(schema=FINDING_SCHEMA)
-    info = lines.select("row", *_ids()[1:], _effect().alias("effect"), "price_bad", "n_index_bad")
+    unblocked = lines.filter(pl.col("block").is_null())  # the lines index findings are of
+    info = unblocked.select(
+        "row", *_ids()[1:], _effect().alias("effect"), "price_bad", "n_index_bad"
+    )
     bad = index_rows.filter(pl.col("bad")).join(info, on="row")
     what = (
         pl.when(pl.col("kind") == "index")
@@ -546,7 +552,7 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
         finding(pl.col("slip_bad"), "amount-mismatch", "amount_excl_vat",
                 pl.col("amount_excl_vat"), expected_amount, to_cent(exact("amount_excl_vat") - amount_due),
                 pl.format("amount billed {}, quantity × unit price = {} × {} = {}", pl.col("amount_excl_vat"),
-                          pl.col("q"), pl.col("unit_price"), expected_amount)),
+                          pl.col("q"), pl.col("unit_price"), _shown(expected_amount))),
         finding(pl.col("vat_rate_bad"), "vat-rate-mismatch", "vat_rate",
                 pl.col("vat_rate"), pl.col("vat_due"), rate_effect,
                 pl.concat_str(pl.format("VAT rate billed {}, due {}: {}", pl.col("vat_rate"), pl.col("vat_due"),
@@ -560,7 +566,7 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
         finding(pl.col("vat_amount_bad"), "vat-amount-mismatch", "amount_incl_vat", pl.col("amount_incl_vat"), expected_incl,
                 to_cent(exact("amount_incl_vat") - incl_due),
                 pl.format("amount incl. VAT billed {}, {} × (1 + {}) = {}", pl.col("amount_incl_vat"),
-                          pl.col("amount_excl_vat"), rate, expected_incl)),
+                          pl.col("amount_excl_vat"), rate, _shown(expected_incl))),
         finding(pl.col("basis_bad"), "energy-basis-mismatch", "energy_basis", pl.lit(None, pl.Float64),
                 pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("billed on MWh {}, the contract prices MWh {}: the amount cannot be compared without "
@@ -573,7 +579,16 @@ def exact(value: str | pl.Expr) -> pl.Expr:
     """A Float64 column (or expression) as the decimal it was written as: its shortest repr
     (``22.18``, not 22.17999…), in :data:`MONEY`."""
     value = pl.col(value) if isinstance(value, str) else value
-    return pl.coalesce(value.cast(pl.String).cast(MONEY, strict=False), value.cast(MONEY))
+    value = pl.when(value.abs() < EXACT_BELOW).then(value)  # else null: no overflow, no figure
+    return pl.coalesce(
+        value.cast(pl.String).cast(MONEY, strict=False), value.cast(MONEY, strict=False)
+    )
+
+
+def _shown(euros: pl.Expr) -> pl.Expr:
+    """A euro figure in a message; one too large to compute exactly says so (never a null
+    message)."""
+    return euros.cast(pl.String).fill_null("(too large to compute exactly)")
 
 
 def _cents(value: pl.Expr) -> pl.Expr:
@@ -590,7 +605,9 @@ def _exact_q() -> pl.Expr:
     """The quantity in the term's unit, exactly: ``quantity`` × its factor to MWh when the
     term is priced per MWh (``q`` in floats)."""
     per_mwh = pl.col("per_mwh").fill_null(False)
-    by_mwh = exact("quantity") * exact("mwh_per_unit")
+    by_mwh = pl.when(pl.col("q").abs() < EXACT_BELOW).then(
+        exact("quantity") * exact("mwh_per_unit")
+    )
     return pl.when(per_mwh).then(by_mwh).otherwise(exact("quantity"))
 
 

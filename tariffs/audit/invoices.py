@@ -51,7 +51,7 @@ KEYS = ("contract", "term", "period", "invoice", "line")
 
 #: the largest number a line may hold (quantities, prices, euros, index values): larger ones are
 #: typos or overflows, and their products would be infinite
-MAX_NUMBER = 10**12
+MAX_NUMBER = 10**9
 #: quantity units -> (factor to MWh, energy basis written in the unit or None)
 QUANTITY_UNITS = {"mwh": 1.0, "kwh": 0.001, "gwh": 1000.0, "gj": 1 / 3.6}
 
@@ -197,7 +197,8 @@ def _scan_csv(path: Path) -> tuple[pl.LazyFrame, list[str]]:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not a character cut at the sample's end
+        cut = len(sample) == ENCODING_SAMPLE and exc.reason == "unexpected end of data"
+        if not cut:  # not a character cut at the sample's end
             path = _as_utf8(path)
             warnings.append("not UTF-8: read as Windows-1252 (Excel's CSV on a French system)")
     head = sample.split(b"\n", 1)[0].decode("utf-8", errors="replace")
@@ -427,7 +428,8 @@ def _date(expr: pl.Expr) -> pl.Expr:
     text = expr.str.strip_chars()
     return pl.coalesce(
         text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
-        text.str.to_date("%d/%m/%Y", strict=False),
+        # day first, as a French export writes it, maybe with a time ("31/01/2009 00:00")
+        text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})").str.to_date("%d/%m/%Y", strict=False),
     )
 
 

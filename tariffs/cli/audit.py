@@ -98,7 +98,9 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
             step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
 
         # the findings are written as they come (csv, json), or only the first kept (table, xlsx)
-        spool = Spool(fmt, output.parent if output is not None else None)
+        # spooled beside the output file (same disk), not beside a device or a pipe
+        beside = output is not None and (not output.exists() or output.is_file())
+        spool = Spool(fmt, output.parent if beside else None)
         result = audit(lines, contracts, store, on_slice=checked, sink=spool.add)
     seasons = _seasons(
         settlement_file, dju, metered, season, settlement_price, billed_settlement, contracts
