@@ -327,9 +327,10 @@ def _typed(
     absent = [c for c in OPTIONAL if c not in columns]
     raw = raw.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
     text = [pl.col(c).str.strip_chars().alias(c) for c in KEYS] if strip else []
+    dated = "invoice_date" not in absent
     raw = raw.with_columns(
         *text,
-        pl.col("invoice_date").cast(pl.String).str.strip_chars().alias("_invoice_date"),
+        *[pl.col("invoice_date").cast(pl.String).str.strip_chars().alias("_invoice_date")] * dated,
         *[
             pl.lit(None, pl.String).alias(f"_{c}") if c in absent
             # a typed number is unreadable only when not finite (NaN, inf): its text then
@@ -359,8 +360,8 @@ def _typed(
             .otherwise(pl.col("vat_rate"))
             .alias("vat_rate")
         )
-    return frame.with_columns(_problem(index_columns, strip).alias("problem")).drop(
-        [f"_{c}" for c in (*NUMBERS, *index_columns, "invoice_date")]
+    return frame.with_columns(_problem(index_columns, strip, dated).alias("problem")).drop(
+        [f"_{c}" for c in (*NUMBERS, *index_columns, *["invoice_date"] * dated)]
     )
 
 
@@ -433,7 +434,7 @@ def _date(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
+def _problem(index_columns: list[str], keys: bool = True, dated: bool = True) -> pl.Expr:
     """One message per unreadable value of the row, joined with ``; `` (null: row is readable);
     ``keys``: with the messages for a missing contract or term (:func:`key_problems`)."""
     checks = key_problems() if keys else []
@@ -465,11 +466,12 @@ def _problem(index_columns: list[str], keys: bool = True) -> pl.Expr:
                           pl.col(c).cast(pl.String))
             )
         )  # fmt: skip
-    checks.append(  # the invoice date decides the index values known: never silently dropped
-        pl.when(pl.col("invoice_date").is_null() & (pl.col("_invoice_date").fill_null("") != ""))
-        .then(pl.format("invoice_date: expected a date YYYY-MM-DD or DD/MM/YYYY, got '{}'",
-                        pl.col("_invoice_date")))
-    )  # fmt: skip
+    if dated:  # the invoice date decides the index values known: never silently dropped
+        checks.append(
+            pl.when(pl.col("invoice_date").is_null() & (pl.col("_invoice_date").fill_null("") != ""))
+            .then(pl.format("invoice_date: expected a date YYYY-MM-DD or DD/MM/YYYY, got '{}'",
+                            pl.col("_invoice_date")))
+        )  # fmt: skip
     checks.append(
         pl.when(pl.col("mwh_per_unit").is_null()).then(
             pl.format("quantity_unit: expected MWh, kWh, GWh or GJ (optionally _PCI/_PCS/_useful), got '{}'",
