@@ -125,3 +125,24 @@ def test_a_windows_1252_character_in_the_last_bytes_is_found(tmp_path):
     path.write_bytes(text.encode("cp1252"))
     invoices = read_invoices(path)
     assert invoices.warnings and "Windows-1252" in invoices.warnings[0]
+
+
+def test_a_reused_line_number_is_checked_and_said_a_copy_is_billed_twice(tmp_path):
+    store = load_store(ROOT / "indices")
+    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "invoice;line;contract;term;period;quantity;unit_price;amount_excl_vat\n"
+        "F-5;1;conches-en-ouche;R1;2008-10;10;20,51;205,10\n"
+        "F-5 ;1;conches-en-ouche;R1;2008-10;10,0;20,51;205,1\n"  # the same line, written otherwise
+        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n"  # the same number, another charge
+    )
+    found = audit(read_invoices(path), contracts, store).findings
+    by = {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+    assert set(by) == {(3, "duplicate-line"), (4, "line-number-reused"), (4, "unit-price-mismatch")}
+    assert by[(3, "duplicate-line")]["difference_eur"] == 205.1
+    assert by[(4, "line-number-reused")]["message"].startswith(
+        "same invoice and line number as line 2"
+    )
+    assert by[(4, "line-number-reused")]["blocked"] is False
+    assert by[(4, "unit-price-mismatch")]["difference_eur"] == 20.0  # checked as any other line

@@ -10,7 +10,9 @@ Notes
 -----
 - Duplicates: a line is a later copy of another when its key (``invoice`` and
   ``line``, or every column when the file lacks them) equals an earlier
-  line's. Every line's key is hashed (64 bits) in one pass over the key
+  line's and so does its content (every column, text keys stripped; 64-bit
+  hashes compared); the same key with another content is a line number reused
+  for another charge: the line is checked, and said. Every line's key is hashed (64 bits) in one pass over the key
   columns; the lines whose hash occurs twice keep their key as the audit
   reads its slices (:class:`Copies`) and are compared exactly (a hash
   collision never makes a false duplicate); the file is not read a third time.
@@ -31,7 +33,9 @@ import polars as pl
 from tariffs.audit.invoices import Invoices, strip_keys
 
 BATCH_ROWS = 500_000  # lines per slice: 1,000,000 measured 3 % slower and 20 % more memory
-DUPLICATES = {"row": pl.UInt32, "first_row": pl.UInt32}
+#: a later line with the key of an earlier one (``first_row``); ``same``: with the same content
+#: (a copy, billed twice) or not (a line number reused for another charge: checked as a line)
+DUPLICATES = {"row": pl.UInt32, "first_row": pl.UInt32, "same": pl.Boolean}
 
 
 def key_columns(invoices: Invoices) -> list[str]:
@@ -55,23 +59,33 @@ class Copies:
 
     def __init__(self, invoices: Invoices):
         self.key = key_columns(invoices)
+        self.content = list(invoices.columns)  # a copy has the same content as its first line
         hashes = _keys_hashed(invoices, self.key).collect()
         ordered = hashes["_h"].sort()
         twice = ordered.filter(ordered == ordered.shift(1)).unique()
         rows = hashes.filter(pl.col("_h").is_in(twice.implode()))["row"]
         self.candidates = rows.implode()
         self.count = rows.len()
-        self.seen = invoices.frame.select("row", *self.key).clear().collect()
+        self.seen = (
+            invoices.frame.select("row", *self.key, pl.lit(0, pl.UInt64).alias("_c"))
+            .clear()
+            .collect()
+        )
 
     def in_slice(self, lines: pl.DataFrame) -> pl.DataFrame:
-        """``row, first_row`` of the later copies among ``lines`` (the next slice, typed; its text
-        keys as read or stripped)."""
+        """``row, first_row, same`` of the later lines with an earlier line's key among ``lines``
+        (the next slice, typed; its text keys as read or stripped); ``same``: their content (every
+        column of the file, text keys stripped) is the first line's."""
         if self.count == 0:
             return pl.DataFrame(schema=DUPLICATES)
         mine = lines.filter(pl.col("row").is_in(self.candidates))
-        mine = strip_keys(mine.lazy()).select("row", *self.key).collect()
+        content = pl.struct(self.content).hash().alias("_c")
+        mine = strip_keys(mine.lazy()).select("row", *self.key, content).collect()
         self.seen = pl.concat([self.seen, mine])
-        first = self.seen.select("row", pl.col("row").min().over(self.key).alias("first_row"))
+        first = self.seen.select(
+            "row", pl.col("row").min().over(self.key).alias("first_row"),
+            (pl.col("_c") == pl.col("_c").sort_by("row").first().over(self.key)).alias("same"),
+        )  # fmt: skip
         copies = first.filter(pl.col("row").is_in(mine["row"].implode()))
         return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
 

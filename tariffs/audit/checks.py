@@ -75,7 +75,7 @@ LINE_PRICES = ("at", "exp_price", "exp_coefficient", "exp_provisional", "kdec", 
 LATER_PRICES = ("current_price", "at")
 K_PRICES = ("exp_coefficient", "kdec")
 #: the per-line flags computed on every line; a line with none of them (and no block) has no finding
-FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "vat_amount_bad",
+FLAGS = ("k_bad", "price_bad", "slip_bad", "vat_rate_bad", "vat_rate_unknown", "vat_amount_bad", "reused",
          "basis_bad", "exp_provisional")  # fmt: skip
 
 
@@ -313,7 +313,7 @@ def _narrow(
     A column the file lacks reads null: the values due it would be compared with
     are not gathered (``coefficient``: K due; energy basis: the contract's)."""
     keep = ["row", "tid", "cut_no", "month", "block", *NUMBERS_READ, "mwh_per_unit",
-            "billed_basis", *invoices.index_columns]  # fmt: skip
+            "billed_basis", "reused", *invoices.index_columns]  # fmt: skip
     wanted = [c for c in LINE_PRICES if invoices.has("coefficient") or c not in K_PRICES]
     wanted = [c for c in wanted if c != "at" or invoices.index_columns]
     price = [book.prices[c].gather(prow).alias(c) for c in wanted]
@@ -371,10 +371,11 @@ def _prepared(
             "problem",
             "cid",
             "tid",
-            pl.col("row").is_in(copies["row"].implode()).alias("copy"),
+            pl.col("row").is_in(copies.filter(pl.col("same"))["row"].implode()).alias("copy"),
+            pl.col("row").is_in(copies.filter(~pl.col("same"))["row"].implode()).alias("reused"),
             cut_number(pl.col("month"), invoice_date, cuts),
         )  # fmt: skip
-        .select("copy", "cut_no", block.alias("block"))
+        .select("copy", "reused", "cut_no", block.alias("block"))
         .collect(engine="in-memory")
         .rechunk()
     )
@@ -567,6 +568,11 @@ def _line_findings(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
                 to_cent(exact("amount_incl_vat") - incl_due),
                 pl.format("amount incl. VAT billed {}, {} × (1 + {}) = {}", pl.col("amount_incl_vat"),
                           pl.col("amount_excl_vat"), rate, _shown(expected_incl))),
+        finding(pl.col("reused"), "line-number-reused", "line", pl.lit(None, pl.Float64),
+                pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
+                pl.format("same invoice and line number as line {}, another content: a line number "
+                          "reused? this line is checked as any other, not counted as billed twice",
+                          "first_row")),
         finding(pl.col("basis_bad"), "energy-basis-mismatch", "energy_basis", pl.lit(None, pl.Float64),
                 pl.lit(None, pl.Float64), pl.lit(None, pl.Float64),
                 pl.format("billed on MWh {}, the contract prices MWh {}: the amount cannot be compared without "
