@@ -49,14 +49,11 @@ def check_output(path: Path | None, fmt: str | None = None) -> None:
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` then move the temporary file onto ``path``."""
     path = Path(path)
-    if str(path) in ("", "."):
-        raise OptionError("-o/--output: expected a file name, got an empty one")
-    if path.exists() and not path.is_file() and not path.is_dir():
+    check_output(path)
+    if path.exists() and not path.is_file():
         write(path)  # a device or a pipe (/dev/stdout): written in place, never replaced
         return
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OptionError(f"{path}: output folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:

@@ -674,6 +674,13 @@ def history_batches(inputs, store: IndexStore, first: int, last: int, as_of: dat
         yield history(part, store, first, last, as_of)
 
 
+def batch_problems(missing: list[pl.DataFrame], store: IndexStore,
+                   as_of: date | None = None) -> list[str]:  # fmt: skip
+    """The messages of one run from the ``missing`` rows of its batches (in their order)."""
+    rows = [m for m in missing if m is not None and m.height]
+    return problems_of(pl.concat(rows, how="diagonal_relaxed"), store, as_of) if rows else []
+
+
 def revise(inputs, store: IndexStore, at: int | None = None, today: int | None = None,
            as_of: date | None = None) -> Result:  # fmt: skip
     """The price of every term in force in month ``at`` (the latest revision date on or before it).

@@ -14,13 +14,23 @@ HEAD = "invoice;contract;term;period;quantity;unit_price;amount_excl_vat;vat_rat
 LINE = "F-{n};conches-en-ouche;R1;2008-10;132,4;20,51;2715,52;{rate};{incl};{date}\n"
 
 
-def _findings(tmp_path, *lines):
+def audit_text(tmp_path, text: str):
+    """The findings of the invoice file ``text`` against the Conches contract."""
     store = load_store(ROOT / "indices")
     contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
     path = tmp_path / "inv.csv"
-    path.write_text(HEAD + "".join(LINE.format(n=n, **line) for n, line in enumerate(lines)))
-    found = audit(read_invoices(path), contracts, store).findings
+    path.write_text(text)
+    return audit(read_invoices(path), contracts, store).findings
+
+
+def by_line(found):
+    """Findings keyed by (file line, code)."""
     return {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+
+
+def _findings(tmp_path, *lines):
+    text = HEAD + "".join(LINE.format(n=n, **line) for n, line in enumerate(lines))
+    return by_line(audit_text(tmp_path, text))
 
 
 def test_an_invoice_date_that_cannot_be_read_blocks_its_line(tmp_path):
@@ -96,17 +106,14 @@ def test_a_web_page_saved_as_csv_gets_one_clear_message(tmp_path):
 
 
 def test_huge_numbers_block_or_lose_their_euros_without_a_crash(tmp_path):
-    store = load_store(ROOT / "indices")
-    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
-    path = tmp_path / "inv.csv"
-    path.write_text(
+    found = audit_text(
+        tmp_path,
         "contract;term;period;quantity;quantity_unit;unit_price;amount_excl_vat;index:FOD\n"
         "conches-en-ouche;R1;2008-10;1e30;MWh;20,51;5;117,61\n"  # blocked, index column billed
         "conches-en-ouche;R1;2008-10;900000000;GWh;20,51;5;117,61\n"  # 9e11 MWh: too big to price
-        "conches-en-ouche;R1;2008-10;10;MWh;21,51;215,1;117,61\n"  # an ordinary wrong price
+        "conches-en-ouche;R1;2008-10;10;MWh;21,51;215,1;117,61\n",  # an ordinary wrong price
     )
-    found = audit(read_invoices(path), contracts, store).findings
-    by = {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+    by = by_line(found)
     assert by[(2, "invalid-line")]["message"].startswith("quantity: expected a number below")
     too_big = by[(3, "amount-mismatch")]  # 9e11 MWh × 20.51: no exact figure, said as none
     assert too_big["expected"] is None and too_big["difference_eur"] is None
@@ -128,17 +135,14 @@ def test_a_windows_1252_character_in_the_last_bytes_is_found(tmp_path):
 
 
 def test_a_reused_line_number_is_checked_and_said_a_copy_is_billed_twice(tmp_path):
-    store = load_store(ROOT / "indices")
-    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
-    path = tmp_path / "inv.csv"
-    path.write_text(
+    found = audit_text(
+        tmp_path,
         "invoice;line;contract;term;period;quantity;unit_price;amount_excl_vat\n"
         "F-5;1;conches-en-ouche;R1;2008-10;10;20,51;205,10\n"
         "F-5 ;1;conches-en-ouche;R1;2008-10;10,0;20,51;205,1\n"  # the same line, written otherwise
-        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n"  # the same number, another charge
+        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n",  # the same number, another charge
     )
-    found = audit(read_invoices(path), contracts, store).findings
-    by = {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+    by = by_line(found)
     assert set(by) == {(3, "duplicate-line"), (4, "line-number-reused"), (4, "unit-price-mismatch")}
     assert by[(3, "duplicate-line")]["difference_eur"] == 205.1
     assert by[(4, "line-number-reused")]["message"].startswith(

@@ -3,33 +3,23 @@ away from zero (a float product such as 151.41 × 0.5 = 75.70499… would round 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 
-from tariffs.audit.checks import audit
-from tariffs.audit.invoices import read_invoices
-from tariffs.contract import load_contracts
-from tariffs.series import load_store
-
-ROOT = Path(__file__).parents[1]
+from tests.test_audit_inputs_more import audit_text, by_line
 
 
 def test_ties_are_rounded_on_the_exact_figures(tmp_path):
-    store = load_store(ROOT / "indices")
-    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
-    path = tmp_path / "inv.csv"
-    path.write_text(
+    found = audit_text(
+        tmp_path,
         "contract,term,period,quantity,unit_price,amount_excl_vat,vat_rate,amount_incl_vat\n"
         # R1 due 20.51 in 2008-10: 151.41 × (21.01 − 20.51) = 75.705
         "conches-en-ouche,R1,2008-10,151.41,21.01,3181.12,,\n"
         # 0.5 × 20.51 = 10.255 -> 10.26 due; billed 12.00
         "conches-en-ouche,R1,2008-10,0.5,20.51,12.00,,\n"
         # 12.50 × (1 + 0.055) = 13.1875 -> 13.19 due; billed 13.50: 0.31
-        "conches-en-ouche,R1,2009-01,0.6094832,20.51,12.50,0.055,13.50\n"
+        "conches-en-ouche,R1,2009-01,0.6094832,20.51,12.50,0.055,13.50\n",
     )
-    found = audit(read_invoices(path), contracts, store).findings
-    by = {(r["row"], r["code"]): r for r in found.iter_rows(named=True)}
+    by = by_line(found)
     floats = pl.select(pl.lit(151.41) * (pl.lit(21.01) - pl.lit(20.51))).item()
     assert round(floats, 2) == 75.7  # the float product is 75.70499…: floats alone miss the tie
     assert by[(2, "unit-price-mismatch")]["difference_eur"] == 75.71

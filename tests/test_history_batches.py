@@ -6,15 +6,13 @@ import io
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from tariffs.contract import load_contracts
-from tariffs.diagnostics import problems_of
 from tariffs.output import Rendered, batch_chunks, csv_chunks, json_chunks
 from tariffs.periods import parse_month
 from tariffs.portfolio import read_portfolio
-from tariffs.revision import history, history_batches
+from tariffs.revision import batch_problems, history, history_batches
 from tariffs.series import load_store
 
 ROOT = Path(__file__).parents[1]
@@ -43,8 +41,9 @@ def test_batches_give_the_report_and_messages_of_one_run(store, generated, size)
         batches = list(history_batches(inputs, store, first, last, size=size))
         for fmt, single in (("csv", csv_chunks), ("json", json_chunks)):
             assert "".join(batch_chunks(batches, fmt)) == "".join(single(Rendered(whole)))
-        missing = pl.concat([b.missing for b in batches], how="diagonal_relaxed")
-        assert whole.problems and problems_of(missing, store) == whole.problems
+        assert (
+            whole.problems and batch_problems([b.missing for b in batches], store) == whole.problems
+        )
 
 
 def test_the_command_streams_the_same_file(store, tmp_path):

@@ -128,8 +128,8 @@ def read_invoices(path: Path) -> Invoices:
     index_columns = [c for c in columns if c.startswith(INDEX_PREFIXES)]
     schema = raw.collect_schema()
     numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
-    invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric))
-    invoices.warnings = warnings
+    invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric),
+                        warnings=warnings)  # fmt: skip
     invoices.frame = _numbered(raw, invoices, 2)
     invoices.loose = _numbered(raw, invoices, 2, strip=False)
     return invoices

@@ -9,13 +9,12 @@ import click
 import polars as pl
 
 from tariffs.cli.common import guarded, indices_option, progress, report_options, warn
-from tariffs.diagnostics import problems_of
 from tariffs.errors import OptionError
 from tariffs.output import batch_chunks, report
 from tariffs.periods import parse_month
 from tariffs.portfolio import count, history, revise
 from tariffs.report import write_chunks
-from tariffs.revision import Result, history_batches
+from tariffs.revision import Result, batch_problems, history_batches
 
 
 def load_inputs(paths: tuple[Path, ...], indices_dir: Path):
@@ -55,13 +54,13 @@ def write_result(result: Result, fmt: str, output: Path | None, title: str):
     return None
 
 
-def show_result(result: Result, chunks, strict: bool) -> None:
+def show_result(problems: list[str], chunks, strict: bool) -> None:
     """Print the report's text (if not written to a file), then the problems on standard error."""
     for chunk in chunks or ():
         click.echo(chunk, nl=False)
-    for problem in result.problems:
+    for problem in problems:
         warn(problem)
-    if strict and result.problems:
+    if strict and problems:
         sys.exit(1)
 
 
@@ -123,7 +122,7 @@ def revise_cmd(paths, indices_dir, at, as_of, strict, fmt, output) -> None:
         result = revise(contracts, store, at=month, as_of=day)
         step("writing the report")
         chunks = write_result(result, fmt, output, "Revised prices")
-    show_result(result, chunks, strict)
+    show_result(result.problems, chunks, strict)
 
 
 @click.command("history")
@@ -151,21 +150,15 @@ def history_cmd(paths, indices_dir, start, end, strict, fmt, output) -> None:
         contracts, store = load_inputs(paths, indices_dir)
         if fmt in ("csv", "json"):  # by batches of contracts: memory holds one batch
             step("computing and writing every revision date")
-            problems = _history_streamed(contracts, store, first, last, fmt, output)
+            chunks, problems = None, _history_streamed(contracts, store, first, last, fmt, output)
             step("done")
-            chunks, result = None, None
         else:
             step("computing every revision date")
             result = history(contracts, store, first, last)
             step("writing the report")
             chunks = write_result(result, fmt, output, f"Revision history {start}..{end}")
-    if result is None:
-        for problem in problems:
-            warn(problem)
-        if strict and problems:
-            sys.exit(1)
-        return
-    show_result(result, chunks, strict)
+            problems = result.problems
+    show_result(problems, chunks, strict)
 
 
 def _history_streamed(contracts, store, first: int, last: int, fmt: str, output) -> list[str]:
@@ -175,8 +168,7 @@ def _history_streamed(contracts, store, first: int, last: int, fmt: str, output)
 
     def results():
         for result in history_batches(contracts, store, first, last):
-            if result.missing is not None:
-                missing.append(result.missing)
+            missing.append(result.missing)  # the messages are made once, at the end
             yield result
 
     chunks = batch_chunks(results(), fmt)
@@ -185,8 +177,7 @@ def _history_streamed(contracts, store, first: int, last: int, fmt: str, output)
             click.echo(chunk, nl=False)
     else:
         write_chunks(output, chunks)
-    rows = pl.concat(missing, how="diagonal_relaxed") if missing else pl.DataFrame()
-    return problems_of(rows, store) if rows.height else []
+    return batch_problems(missing, store)
 
 
 COMMANDS = [check, revise_cmd, history_cmd]
