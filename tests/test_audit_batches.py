@@ -165,7 +165,7 @@ def test_each_checked_slice_is_reported_for_a_progress_bar(tmp_path, monkeypatch
     c = plain_contract("c1", 50, 0.2, [("I1", 0.8)], kdec=4, pdec=2)
     calls = []
     audit(read_invoices(path), [c], memory_store(STORE), on_slice=lambda *a: calls.append(a))
-    assert calls == [(3, 8), (6, 8), (8, 8)]
+    assert calls == [(3, 8, 3), (6, 8, 3), (8, 8, 3)]
 
 
 def test_pricing_the_billed_span_ahead_gives_the_same_findings(tmp_path, monkeypatch):

@@ -25,12 +25,15 @@ Notes
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate
 
 import polars as pl
 
 from tariffs.audit.invoices import Invoices, strip_keys
+from tariffs.audit.row_groups import row_group_rows
 
 BATCH_ROWS = 500_000  # lines per slice: 1,000,000 measured 3 % slower and 20 % more memory
 #: a later line with the key of an earlier one (``first_row``); ``same``: with the same content
@@ -111,12 +114,45 @@ def _keys_hashed(invoices: Invoices, key: list[str]) -> pl.LazyFrame:
 
 
 def slices(invoices: Invoices, rows: int | None = None) -> Iterator[pl.LazyFrame]:
-    """The typed lines, ``rows`` (default ``BATCH_ROWS``) records of the file at a time; one
-    slice at least. The slices are cut in the file's records (:func:`records`), blank ones
-    included: a CSV/XLSX export's blank lines are dropped within each slice."""
+    """The typed lines, about ``rows`` (default ``BATCH_ROWS``) records of the file at a time
+    (:func:`spans`); one slice at least. The slices are cut in the file's records
+    (:func:`records`), blank ones included: a CSV/XLSX export's blank lines are dropped within
+    each slice."""
+    for offset, length in spans(invoices, rows):
+        yield invoices.lines(offset, length)
+
+
+def spans(invoices: Invoices, rows: int | None = None) -> list[tuple[int, int]]:
+    """(offset, number of records) of each slice: ``rows`` (default ``BATCH_ROWS``) records,
+    the end moved to a Parquet file's row-group boundary when one is within a quarter of
+    ``rows`` (:mod:`tariffs.audit.row_groups`: a group cut by a slice is decoded twice)."""
     rows = rows or BATCH_ROWS
-    for offset in range(0, max(records(invoices), 1), rows):
-        yield invoices.lines(offset, rows)
+    total = records(invoices)
+    if total == 0:
+        return [(0, rows)]
+    bounds = _group_bounds(invoices, total)
+    out, start = [], 0
+    while start < total:
+        end = min(start + rows, total)
+        if end < total and bounds:
+            at = bisect_left(bounds, end)
+            near = [b for b in bounds[max(at - 1, 0) : at + 1] if start < b < total]
+            best = min(near, key=lambda b: abs(b - end), default=end)
+            end = best if 4 * abs(best - end) <= rows else end
+        out.append((start, end - start))
+        start = end
+    return out
+
+
+def _group_bounds(invoices: Invoices, total: int) -> list[int]:
+    """The records at which a row group of a Parquet invoice file starts (none for another file,
+    or when the footer's row counts do not add up to the records scanned)."""
+    if invoices.source is None or not str(invoices.path).lower().endswith(".parquet"):
+        return []
+    groups = row_group_rows(invoices.path)
+    if not groups or sum(groups) != total:
+        return []
+    return list(accumulate(groups))[:-1]
 
 
 def typed_slices(invoices: Invoices) -> Iterator[pl.DataFrame]:
@@ -142,9 +178,13 @@ def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
 
 
 def records(invoices: Invoices) -> int:
-    """The number of records of the file as scanned, blank ones included."""
-    scanned = invoices.source if invoices.source is not None else invoices.frame
-    return int(scanned.select(pl.len()).collect().item())
+    """The number of records of the file as scanned, blank ones included (counted once: a CSV
+    file is read to count them)."""
+    known = invoices.__dict__.get("_records")
+    if known is None:
+        scanned = invoices.source if invoices.source is not None else invoices.frame
+        known = invoices.__dict__["_records"] = int(scanned.select(pl.len()).collect().item())
+    return known
 
 
 def revision_at(

@@ -45,7 +45,7 @@ from itertools import chain
 
 import polars as pl
 
-from tariffs.audit.batches import Copies, records, typed_slices
+from tariffs.audit.batches import Copies, records, spans, typed_slices
 from tariffs.audit.due import KEYS, Book, Due
 from tariffs.audit.expected import cut_number, publication_dates
 from tariffs.audit.explain import explain
@@ -132,8 +132,9 @@ def audit(
 ) -> Audit:
     """Run every check on every line of ``invoices``; see the module Notes.
 
-    ``on_slice(done, total)``, when given, is called after each slice is checked with the
-    number of lines checked so far and in the file (a progress bar). ``sink(findings)``,
+    ``on_slice(done, total, slices)``, when given, is called after each slice is checked with
+    the number of lines checked so far and in the file, and the number of slices (a progress
+    bar). ``sink(findings)``,
     when given, receives each slice's findings (:data:`FINDING_SCHEMA`, in file order) as
     soon as they are known, and they are not kept: a report is written while the file is
     read, whatever the number of findings; ``Audit.tally`` holds the summary either way.
@@ -158,7 +159,7 @@ def audit(
     # lines are counted as they are checked (counting them first would read every column twice)
     lines = records(invoices)
     copies, first, typed_ones = _started(invoices, due, lines, dated)
-    out = _Collected(store, sink, on_slice, lines)
+    out = _Collected(store, sink, on_slice, lines, len(spans(invoices)))
     with ThreadPoolExecutor(1) as checker:
         running = None
         for typed in chain([first], typed_ones):
@@ -188,8 +189,9 @@ class _Collected:
 
     store: IndexStore
     sink: Callable[[pl.DataFrame], None] | None
-    on_slice: Callable[[int, int], None] | None
+    on_slice: Callable[[int, int, int], None] | None
     lines: int
+    slices: int
     done: int = 0
     kept: list[pl.DataFrame] = field(default_factory=list)
     notes: list[pl.DataFrame] = field(default_factory=list)
@@ -206,7 +208,7 @@ class _Collected:
         self.notes.append(notes)
         self.done += lines
         if self.on_slice is not None:
-            self.on_slice(self.done, self.lines)
+            self.on_slice(self.done, self.lines, self.slices)
 
 
 def _started(

@@ -78,7 +78,6 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
       tariffs audit invoices.xlsx --contracts contracts --tolerance 1 --format xlsx -o audit.xlsx
       tariffs audit invoices.csv --dju 2250 --metered 1830 --season 2003-2004 --billed-settlement 412.5
     """
-    from tariffs.audit.batches import BATCH_ROWS
     from tariffs.audit.checks import audit
     from tariffs.audit.invoices import read_invoices
     from tariffs.audit.report import Spool, audit_json, exceeds
@@ -94,8 +93,8 @@ def audit_command(invoices: Path, contracts_dir: Path, indices_dir: Path, tolera
         warn(f"{invoices}:1: {message}")
     with progress(1, f"auditing {invoices}") as step:
 
-        def checked(done: int, total: int) -> None:
-            step(f"{done:,} of {total:,} invoice lines checked", -(-total // BATCH_ROWS) or 1)
+        def checked(done: int, total: int, slices: int) -> None:
+            step(f"{done:,} of {total:,} invoice lines checked", slices)
 
         # the findings are written as they come (csv, json), or only the first kept (table, xlsx)
         # spooled beside the output file (same disk), not beside a device or a pipe
