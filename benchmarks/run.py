@@ -1,19 +1,21 @@
-"""``make bench``: three workloads, four ways each, on the same generated data.
+"""``make bench``: three workloads, five ways each, on the same generated data.
 
 ``python -m benchmarks.run [--w1 N] [--w2 N] [--w3 N] [--quick] [--only W1,W3]``
 
 For each workload: the bare scan of the input (the floor), tariffs (the library
 call, result in memory), the ``tariffs`` command writing its CSV report
-(``cli_s``), DuckDB SQL and per-row Python (on a prefix sample, extrapolated
-linearly), each in its own process (:mod:`benchmarks.worker`) so times and peak
-memory are separate. The results of DuckDB, Python and the command's report are
-checked equal to tariffs'. One JSON line per
-workload goes to standard output and to ``benchmarks/results.json``.
+(``cli_s``), DuckDB SQL, lean polars (``lean_s``: one straightforward polars
+query without validation, trace or exact decimals, :mod:`benchmarks.impl_lean`) and
+per-row Python (on a prefix sample, extrapolated linearly), each in its own process
+(:mod:`benchmarks.worker`) so times and peak memory are separate. The results of
+DuckDB, lean polars, Python and the command's report are checked equal to tariffs'.
+One JSON line per workload goes to standard output and to ``benchmarks/results.json``.
 
 Notes
 -----
 Ratios: ``ratio_vs_duckdb = tariffs_s / duckdb_s``, ``speedup_vs_python =
-python_s / tariffs_s``, ``ratio_vs_scan = tariffs_s / scan_s``. ``rows`` is the
+python_s / tariffs_s``, ``ratio_vs_scan = tariffs_s / scan_s``, ``ratio_vs_lean =
+tariffs_s / lean_s``. ``rows`` is the
 number of input rows (portfolio rows = contract × term × index for W1/W2,
 invoice lines for W3). Prices are equal when they differ by less than 1e-9;
 audit findings when the sets of (line, code) are the same and, for DuckDB and
@@ -48,6 +50,11 @@ CLI_SHOWN = {  # the commands of benchmarks/impl_cli.py, as the note shows them
     )
     for w in ("w1", "w2", "w3")
 }
+LEAN_NOTE = {  # benchmarks/impl_lean.py
+    w: "one straightforward polars query, same inputs and results, without validation, trace, exact "
+       "decimals" + (" or euro figures and messages" if w == "W3" else "")
+    for w in ("W1", "W2", "W3")
+}  # fmt: skip
 KEYS = {"W1": ["contract", "term", "at"], "W2": ["contract", "term", "at"], "W3": ["row", "code"]}
 
 
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes.update({k: v for k, v in (("W1", a.w1), ("W2", a.w2), ("W3", a.w3)) if v})
     wanted = [w.strip().upper() for w in a.only.split(",")] if a.only else list(SIZES)
     lines, ok = [], True
-    with _progress(len(wanted) * 6) as step:
+    with _progress(len(wanted) * 7) as step:
         for workload in wanted:
             step(f"{workload}: generating data")
             files = _data(workload, sizes, a)
@@ -124,7 +131,7 @@ def measure(
     with tempfile.TemporaryDirectory() as tmp:
         out = {
             name: Path(tmp) / f"{name}.parquet"
-            for name in ("scan", "tariffs", "cli", "duckdb", "python")
+            for name in ("scan", "tariffs", "cli", "duckdb", "lean", "python")
         }
         step(f"{workload}: scan")
         scan = _fastest(repeat, "tariffs", "scan", files, indices, out["scan"])
@@ -134,6 +141,8 @@ def measure(
         cli = _fastest(repeat, "cli", w, files, indices, out["cli"])
         step(f"{workload}: duckdb")
         duckdb = _fastest(repeat, "duckdb", w, files, indices, out["duckdb"])
+        step(f"{workload}: lean polars")
+        lean = _fastest(repeat, "lean", w, files, indices, out["lean"])
         step(f"{workload}: per-row python")
         sample = max(1_000, rows // SAMPLE_SHARE[workload])
         python = _worker("python", w, files, indices, out["python"], sample)
@@ -141,6 +150,7 @@ def measure(
     equal_duckdb = _mismatches(workload, frames["tariffs"], frames["duckdb"])
     equal_python = _mismatches(workload, frames["tariffs"], frames["python"], subset=True)
     equal_cli = _mismatches(workload, frames["tariffs"], frames["cli"])
+    equal_lean = _mismatches(workload, frames["tariffs"], frames["lean"])
     setup = python.get("setup_seconds", 0.0)
     python_s = setup + python["seconds"] * rows / python["sample_rows"]
     line = {
@@ -161,8 +171,10 @@ def measure(
         "cli_s": round(cli["seconds"], 3), "cli_peak_rss_mb": round(cli["peak_rss_mb"]),
         "cli_note": "the command, CSV report written: tariffs " + " ".join(CLI_SHOWN[workload]),
         "mismatches_cli": equal_cli,
+        "lean_s": round(lean["seconds"], 3), "ratio_vs_lean": round(tariffs["seconds"] / lean["seconds"], 2),
+        "lean_note": LEAN_NOTE[workload], "mismatches_lean": equal_lean,
     }  # fmt: skip
-    return line, equal_duckdb == 0 and equal_python == 0 and equal_cli == 0
+    return line, equal_duckdb == 0 and equal_python == 0 and equal_cli == 0 and equal_lean == 0
 
 
 def _fastest(repeat: int, *args) -> dict:
@@ -225,15 +237,15 @@ def table(path: Path) -> str:
     """The results file as the Markdown table of the README."""
     head = ("| workload | rows | tariffs s | DuckDB s | per-row Python s (extrapolated) | scan s | "
             "tariffs / DuckDB | speed-up vs Python | tariffs / scan | peak RSS MB | command s (CSV written) "
-            "| command peak MB | equal |")  # fmt: skip
-    out = [head, "|---" * 13 + "|"]
+            "| command peak MB | lean polars s | tariffs / lean | equal |")  # fmt: skip
+    out = [head, "|---" * 15 + "|"]
     for t in (json.loads(x) for x in path.read_text().splitlines() if x.strip()):
-        same = ("mismatches_duckdb", "mismatches_python", "mismatches_cli")
+        same = ("mismatches_duckdb", "mismatches_python", "mismatches_cli", "mismatches_lean")
         equal = "yes" if all(t.get(k, 0) == 0 for k in same) else "NO"
         out.append(f"| {t['workload']} | {t['rows']:,} | {t['tariffs_s']} | {t['duckdb_s']} | {t['python_s']} | "
                    f"{t['scan_s']} | {t['ratio_vs_duckdb']} | {t['speedup_vs_python']} | {t['ratio_vs_scan']} | "
                    f"{t['peak_rss_mb']:,} | {t.get('cli_s', '')} | {t.get('cli_peak_rss_mb', '')} | "
-                   f"{equal} |")  # fmt: skip
+                   f"{t.get('lean_s', '')} | {t.get('ratio_vs_lean', '')} | {equal} |")  # fmt: skip
     return "\n".join(out)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("impl", choices=["tariffs", "cli", "duckdb", "python"])
+    p.add_argument("impl", choices=["tariffs", "cli", "duckdb", "lean", "python"])
     p.add_argument("workload", choices=["w1", "w2", "w3", "scan"])
     p.add_argument("--portfolio", type=Path, required=True)
     p.add_argument("--indices", type=Path, default=Path("indices"))

@@ -1,7 +1,7 @@
 """The benchmark harness on a small portfolio: the implementations give the same results.
 
 No timing is asserted (the machine is shared): only that tariffs, its command's
-CSV report, DuckDB SQL and the per-row Python agree, that the generator is reproducible, and that
+CSV report, DuckDB SQL, lean polars and the per-row Python agree, that the generator is reproducible, and that
 ``python -m benchmarks.run`` prints the JSON fields the issue lists.
 """
 
@@ -19,7 +19,7 @@ pytest.importorskip("duckdb")
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package: run from the checkout
 
-from benchmarks import impl_cli, impl_duckdb, impl_python, impl_tariffs  # noqa: E402
+from benchmarks import impl_cli, impl_duckdb, impl_lean, impl_python, impl_tariffs  # noqa: E402
 from benchmarks.generate import portfolio, write  # noqa: E402
 from benchmarks.run import _mismatches  # noqa: E402
 from tariffs.portfolio import read_portfolio  # noqa: E402
@@ -63,12 +63,14 @@ def test_duckdb_and_python_prices_equal_tariffs(files, workload):
     kwargs = dict(portfolio=files["portfolio"], indices=INDICES, invoices=None)
     ours = getattr(impl_tariffs, workload)(**kwargs)
     sql = getattr(impl_duckdb, workload)(**kwargs)
+    lean = getattr(impl_lean, workload)(**kwargs)
     rows, _, n, setup = getattr(impl_python, workload)(sample=2_000, **kwargs)
     report, _, _ = getattr(impl_cli, workload)(**kwargs)
     assert ours.height > 300 and ours["price"].null_count() == 0
     assert sql.height == ours.height and report.height == ours.height
     assert _mismatches(workload.upper(), ours, sql) == 0
     assert _mismatches(workload.upper(), ours, report) == 0
+    assert lean.height == ours.height and _mismatches(workload.upper(), ours, lean) == 0
     assert rows.height > 50 and n < 2_000 and setup > 0
     assert _mismatches(workload.upper(), ours, rows, subset=True) == 0
 
@@ -77,6 +79,7 @@ def test_duckdb_and_python_audit_findings_equal_tariffs(files):
     kwargs = dict(portfolio=files["portfolio"], indices=INDICES, invoices=files["invoices"])
     ours = impl_tariffs.w3(**kwargs)
     sql = impl_duckdb.w3(**kwargs)
+    lean = impl_lean.w3(**kwargs)
     rows, _, _, _ = impl_python.w3(sample=5_000, **kwargs)
     report, _, _ = impl_cli.w3(**kwargs)
     codes = set(ours["code"])
@@ -84,6 +87,7 @@ def test_duckdb_and_python_audit_findings_equal_tariffs(files):
             "unknown-contract"} <= codes  # fmt: skip
     assert _mismatches("W3", ours, sql) == 0 and _mismatches("W3", ours, report) == 0
     assert report.height == ours.height
+    assert lean.height == ours.height and _mismatches("W3", ours, lean) == 0
     assert rows.height > 0 and _mismatches("W3", ours, rows, subset=True) == 0
 
 
@@ -107,6 +111,7 @@ def test_run_prints_one_json_line_per_workload_with_the_issue_fields(tmp_path):
     assert FIELDS <= set(line) and line["workload"] == "W1"
     assert line["mismatches_duckdb"] == 0 and line["mismatches_python"] == 0
     assert line["mismatches_cli"] == 0 and line["cli_note"].startswith("the command")
+    assert line["mismatches_lean"] == 0 and line["lean_s"] > 0
     assert "extrapolated" in line["python_note"]
     assert results.read_text().strip() == done.stdout.strip()
     assert done.stderr == ""  # piped: no progress bar
