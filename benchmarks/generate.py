@@ -186,12 +186,18 @@ def _billed(frame: pl.DataFrame, rng) -> pl.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m benchmarks.generate --contracts N [--lines M] [--seed S] [--out DIR]``."""
-    p = argparse.ArgumentParser(description=main.__doc__)
-    p.add_argument("--contracts", type=int, default=10_000)
-    p.add_argument("--lines", type=int, default=0, help="invoice lines (0: none)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--indices", type=Path, default=Path("indices"))
-    p.add_argument("--out", type=Path, default=DATA)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate",
+        description="A seeded synthetic portfolio (Parquet) on the bundled genuine series, and "
+        "optionally invoice lines with seeded errors; files already there are reused.",
+    )
+    p.add_argument("--contracts", type=int, default=10_000, help="contracts (default 10,000)")
+    p.add_argument("--lines", type=int, default=0, help="invoice lines (default 0: none)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument(
+        "--indices", type=Path, default=Path("indices"), help="index store (default indices)"
+    )
+    p.add_argument("--out", type=Path, default=DATA, help="output folder (default benchmarks/data)")
     a = p.parse_args(argv)
     print(write(a.contracts, a.lines, a.seed, a.indices, a.out))
 

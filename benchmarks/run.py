@@ -89,26 +89,39 @@ def _options(argv):
         "--w2", type=int, help=f"contracts of W2 and of W3's invoices (default {SIZES['W2']:,})"
     )
     p.add_argument("--w3", type=int, help=f"invoice lines audited in W3 (default {SIZES['W3']:,})")
-    p.add_argument("--quick", action="store_true", help="small sizes (tests, a first look)")
-    p.add_argument("--only", help="comma-separated workloads, e.g. W1,W3")
-    p.add_argument("--seed", type=int, default=1)
+    quick = ", ".join(f"{k} {v:,}" for k, v in QUICK.items())
+    p.add_argument(
+        "--quick", action="store_true", help=f"small sizes ({quick}); no results file written"
+    )
+    p.add_argument("--only", help="comma-separated workloads among W1, W2, W3, e.g. W1,W3")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated data (default 1)")
     p.add_argument(
         "--repeat",
         type=int,
         default=1,
-        help="run scan, tariffs and DuckDB N times, keep the fastest",
-    )
-    p.add_argument("--indices", type=Path, default=Path("indices"))
-    p.add_argument(
-        "--data", type=Path, default=DATA, help="where generated inputs are kept (reused)"
+        help="run every implementation N times and keep its fastest run (default 1)",
     )
     p.add_argument(
-        "--results", type=Path, help=f"JSON lines file (default {RESULTS.name}; not with --quick)"
+        "--indices", type=Path, default=Path("indices"), help="index store (default indices)"
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="where generated inputs are kept and reused (default benchmarks/data)",
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        help="JSON lines file (default benchmarks/results.json; none with --quick)",
     )
     p.add_argument(
         "--table", action="store_true", help="print the results file as a Markdown table"
     )
     a = p.parse_args(argv)
+    unknown = [w for w in (a.only or "").split(",") if w.strip() and w.strip().upper() not in SIZES]
+    if unknown:
+        p.error(f"--only: unknown workload(s) {', '.join(unknown)}; expected W1, W2 or W3")
     if a.results is None and not a.quick:
         a.results = RESULTS
     return a
@@ -123,7 +136,7 @@ def _data(workload: str, sizes: dict, a) -> dict[str, Path]:
 def measure(
     workload: str, files: dict[str, Path], indices: Path, step, repeat: int = 1
 ) -> tuple[dict, bool]:
-    """Run the four implementations of one workload; the JSON line and whether results agree."""
+    """Run the implementations of one workload; the JSON line and whether results agree."""
     rows = (
         pl.scan_parquet(files.get("invoices", files["portfolio"])).select(pl.len()).collect().item()
     )
@@ -145,7 +158,7 @@ def measure(
         lean = _fastest(repeat, "lean", w, files, indices, out["lean"])
         step(f"{workload}: per-row python")
         sample = max(1_000, rows // SAMPLE_SHARE[workload])
-        python = _worker("python", w, files, indices, out["python"], sample)
+        python = _fastest(repeat, "python", w, files, indices, out["python"], sample)
         frames = {k: pl.read_parquet(v) for k, v in out.items() if k != "scan"}
     equal_duckdb = _mismatches(workload, frames["tariffs"], frames["duckdb"])
     equal_python = _mismatches(workload, frames["tariffs"], frames["python"], subset=True)

@@ -150,3 +150,39 @@ def test_a_reused_line_number_is_checked_and_said_a_copy_is_billed_twice(tmp_pat
     )
     assert by[(4, "line-number-reused")]["blocked"] is False
     assert by[(4, "unit-price-mismatch")]["difference_eur"] == 20.0  # checked as any other line
+
+
+def test_a_file_broken_inside_is_an_error_naming_it_not_a_traceback(tmp_path):
+    """A quote never closed in a CSV, a damaged page of a Parquet file: found only as the lines
+    are read; the command says which file and why, exit 1, no traceback."""
+    import polars as pl
+    from click.testing import CliRunner
+
+    from tariffs.cli import main
+
+    quoted = tmp_path / "quote.csv"
+    quoted.write_text(
+        "contract,term,period,quantity,unit_price,amount_excl_vat\n"
+        '"conches-en-ouche,R1,2008-10,1,1,1\n'
+    )
+    lines = pl.DataFrame({
+        "invoice": [f"F{i}" for i in range(30_000)], "contract": "conches-en-ouche",
+        "term": "R1", "period": "2008-10", "quantity": 1.5, "unit_price": 20.51,
+        "amount_excl_vat": 30.77,
+    })  # fmt: skip
+    damaged = tmp_path / "damaged.parquet"
+    lines.write_parquet(damaged)  # compressed: a damaged page does not decompress
+    data = bytearray(damaged.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 8000] = b"\xde\xad\xbe\xef" * 2000  # pages, not the footer
+    damaged.write_bytes(bytes(data))
+    for path, why in ((quoted, "invalid csv file"), (damaged, "parquet")):
+        result = CliRunner().invoke(main, ["audit", str(path), "--contracts", str(ROOT / "contracts"),
+                                           "--indices", str(ROOT / "indices")])  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert f"{path}: not a readable invoice file: {why}" in result.output
+        assert (
+            "Traceback" not in result.output
+            and result.exception is None
+            or isinstance(result.exception, SystemExit)
+        )

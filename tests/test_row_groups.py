@@ -103,3 +103,29 @@ def _csv(tmp_path):
     path = tmp_path / "inv.csv"
     path.write_text(HEADER + BODY, encoding="utf-8")
     return path
+
+
+def test_many_row_groups_are_not_read(tmp_path):
+    path = tmp_path / "f.parquet"
+    FRAME.write_parquet(path, row_group_size=100)  # 200 groups
+    assert len(row_group_rows(path)) == 200
+    assert row_group_rows(path, most=199) is None and len(row_group_rows(path, most=200)) == 200
+
+
+def test_footer_read_once_per_audit_and_not_for_many_tiny_groups(tmp_path, monkeypatch):
+    lines = pl.read_csv(_csv(tmp_path), schema_overrides={"invoice": pl.String, "line": pl.String})
+    tiny = tmp_path / "tiny.parquet"
+    pl.concat([lines] * 40).write_parquet(tiny, row_group_size=2)  # 160 groups of 2 lines
+    calls = []
+
+    def counted(path, most=None):
+        calls.append(most)
+        return row_group_rows(path, most)
+
+    monkeypatch.setattr(batches, "row_group_rows", counted)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 50)
+    assert batches.spans(read_invoices(tiny))[:2] == [(0, 50), (50, 50)]  # 32 groups a slice
+    assert calls == [56]
+    calls.clear()
+    whole = run(tiny)
+    assert len(calls) == 1 and whole.lines == 320

@@ -28,11 +28,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import accumulate
 
 import polars as pl
 
-from tariffs.audit.invoices import Invoices, strip_keys
+from tariffs.audit.invoices import Invoices, strip_keys, unreadable
 from tariffs.audit.row_groups import row_group_rows
 
 BATCH_ROWS = 500_000  # lines per slice: 1,000,000 measured 3 % slower and 20 % more memory
@@ -63,7 +64,8 @@ class Copies:
     def __init__(self, invoices: Invoices):
         self.key = key_columns(invoices)
         self.content = list(invoices.columns)  # a copy has the same content as its first line
-        hashes = _keys_hashed(invoices, self.key).collect()
+        with reading(invoices):
+            hashes = _keys_hashed(invoices, self.key).collect()
         ordered = hashes["_h"].sort()
         twice = ordered.filter(ordered == ordered.shift(1)).unique()
         rows = hashes.filter(pl.col("_h").is_in(twice.implode()))["row"]
@@ -125,12 +127,20 @@ def slices(invoices: Invoices, rows: int | None = None) -> Iterator[pl.LazyFrame
 def spans(invoices: Invoices, rows: int | None = None) -> list[tuple[int, int]]:
     """(offset, number of records) of each slice: ``rows`` (default ``BATCH_ROWS``) records,
     the end moved to a Parquet file's row-group boundary when one is within a quarter of
-    ``rows`` (:mod:`tariffs.audit.row_groups`: a group cut by a slice is decoded twice)."""
+    ``rows`` (:mod:`tariffs.audit.row_groups`: a group cut by a slice is decoded twice).
+    Computed once per file and size."""
     rows = rows or BATCH_ROWS
+    known = invoices.__dict__.setdefault("_spans", {})
+    if rows not in known:
+        known[rows] = _spans(invoices, rows)
+    return known[rows]
+
+
+def _spans(invoices: Invoices, rows: int) -> list[tuple[int, int]]:
     total = records(invoices)
     if total == 0:
         return [(0, rows)]
-    bounds = _group_bounds(invoices, total)
+    bounds = _group_bounds(invoices, total, rows)
     out, start = [], 0
     while start < total:
         end = min(start + rows, total)
@@ -144,12 +154,17 @@ def spans(invoices: Invoices, rows: int | None = None) -> list[tuple[int, int]]:
     return out
 
 
-def _group_bounds(invoices: Invoices, total: int) -> list[int]:
-    """The records at which a row group of a Parquet invoice file starts (none for another file,
-    or when the footer's row counts do not add up to the records scanned)."""
-    if invoices.source is None or not str(invoices.path).lower().endswith(".parquet"):
+def _group_bounds(invoices: Invoices, total: int, rows: int) -> list[int]:
+    """The records at which a row group of a Parquet invoice file starts. None are looked for
+    when the file is one slice, or another file; none are used when the footer's row counts
+    do not add up to the records scanned, or when there are more than 8 groups a slice (a
+    slice's end inside one then decodes at most an eighth of a slice twice, and reading
+    thousands of groups' metadata would cost more)."""
+    if total <= rows or invoices.source is None:
         return []
-    groups = row_group_rows(invoices.path)
+    if not str(invoices.path).lower().endswith(".parquet"):
+        return []
+    groups = row_group_rows(invoices.path, most=8 * (total // rows + 1))
     if not groups or sum(groups) != total:
         return []
     return list(accumulate(groups))[:-1]
@@ -162,7 +177,7 @@ def typed_slices(invoices: Invoices) -> Iterator[pl.DataFrame]:
     with ThreadPoolExecutor(1) as pool:
         pending = None
         for batch in slices(invoices):
-            ahead = pool.submit(_collected, batch)
+            ahead = pool.submit(_collected, batch, invoices)
             if pending is not None:
                 yield pending.result()
             pending = ahead
@@ -170,11 +185,22 @@ def typed_slices(invoices: Invoices) -> Iterator[pl.DataFrame]:
             yield pending.result()
 
 
-def _collected(batch: pl.LazyFrame) -> pl.DataFrame:
+def _collected(batch: pl.LazyFrame, invoices: Invoices) -> pl.DataFrame:
     """A slice in memory, its columns in the chunks read (copying them into one costs more than
     it saves: the audit computes its new columns apart, :func:`tariffs.audit.checks._prepared`)."""
     # in-memory: polars 2.1's streaming engine panics at random (docs/performance.md)
-    return batch.collect(engine="in-memory")
+    with reading(invoices):
+        return batch.collect(engine="in-memory")
+
+
+@contextmanager
+def reading(invoices: Invoices):
+    """Reading ``invoices``' content: a polars error there (a broken quote in a CSV, a damaged
+    Parquet page) is the file's, said as an :class:`~tariffs.errors.InvoiceError`."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        raise unreadable(invoices.path, exc) from exc
 
 
 def records(invoices: Invoices) -> int:
@@ -183,7 +209,9 @@ def records(invoices: Invoices) -> int:
     known = invoices.__dict__.get("_records")
     if known is None:
         scanned = invoices.source if invoices.source is not None else invoices.frame
-        known = invoices.__dict__["_records"] = int(scanned.select(pl.len()).collect().item())
+        with reading(invoices):
+            known = int(scanned.select(pl.len()).collect().item())
+        invoices.__dict__["_records"] = known
     return known
 
 

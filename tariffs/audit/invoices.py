@@ -109,9 +109,7 @@ def read_invoices(path: Path) -> Invoices:
     except InvoiceError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise InvoiceError(
-            problems=[Problem(str(path), "", f"not a readable invoice file: {exc}")]
-        ) from exc
+        raise unreadable(path, exc) from exc
     renames = {n: _canonical(n) for n in names}
     raw = raw.rename(renames)
     columns = list(renames.values())
@@ -133,6 +131,20 @@ def read_invoices(path: Path) -> Invoices:
     invoices.frame = _numbered(raw, invoices, 2)
     invoices.loose = _numbered(raw, invoices, 2, strip=False)
     return invoices
+
+
+def unreadable(path: Path | str, exc: Exception) -> InvoiceError:
+    """The error for a file whose content cannot be read (found when it is opened, or later as
+    its lines are read: a broken quote in a CSV, a damaged Parquet page), with the reader's
+    reason without its advice on reader options."""
+    text = str(exc)
+    if "Original error:" in text:  # polars' CSV errors: hints for its API, then the cause
+        text = text.split("Original error:", 1)[1]
+    parts = [part.strip() for part in text.replace("`", "").splitlines() if part.strip()]
+    text = parts[0] + (": " + " ".join(parts[1:]) if len(parts) > 1 else "") if parts else ""
+    reason = text.split(" This error occurred with", 1)[0]
+    reason = reason if len(reason) <= 300 else reason[:297] + "..."
+    return InvoiceError(problems=[Problem(str(path), "", f"not a readable invoice file: {reason}")])
 
 
 def _numbered(

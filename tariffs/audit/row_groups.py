@@ -35,9 +35,10 @@ class _Malformed(Exception):
     pass
 
 
-def row_group_rows(path: Path | str) -> list[int] | None:
+def row_group_rows(path: Path | str, most: int | None = None) -> list[int] | None:
     """The number of rows of each row group of the Parquet file ``path``, in file order; None
-    when the footer cannot be read (see the module Notes)."""
+    when the footer cannot be read (see the module Notes), or when the file has more than
+    ``most`` row groups (they are then not read: ≈ 0.2 ms a group in Python)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, 2)
@@ -51,7 +52,7 @@ def row_group_rows(path: Path | str) -> list[int] | None:
                 return None
             f.seek(size - 8 - length)
             footer = f.read(length)
-        return _Reader(footer).row_groups()
+        return _Reader(footer, most).row_groups()
     except (OSError, _Malformed, IndexError, struct.error):
         return None
 
@@ -59,17 +60,20 @@ def row_group_rows(path: Path | str) -> list[int] | None:
 class _Reader:
     """A Thrift compact-protocol reader of just what :func:`row_group_rows` needs."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, most: int | None = None):
         self.data = data
         self.pos = 0
+        self.most = most
 
-    def row_groups(self) -> list[int]:
+    def row_groups(self) -> list[int] | None:
         groups: list[int] = []
         for field, kind in self._fields():
             if field == 4 and kind == LIST:
                 size, element = self._list_header()
                 if element != STRUCT:
                     raise _Malformed("row_groups is not a list of structs")
+                if self.most is not None and size > self.most:
+                    return None
                 groups = [self._group_rows() for _ in range(size)]
             else:
                 self._skip(kind)
