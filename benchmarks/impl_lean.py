@@ -17,7 +17,8 @@ the 12 months up to it (rule ``mean``, all present); I0 the written base value, 
 the same at the base period. K = fixed + Σ weight × I/I0, rounded half-up to
 ``coefficient_decimals``; price = base price × K rounded half-up to
 ``price_decimals``. Revision date in force in month m: m − ((m − r) mod step).
-W3 (the generated file's checks): duplicate (invoice, line) after its first line,
+W3 (the generated file's checks): a line equal to an earlier one (a copy, blocked), a line
+with the (invoice, line) of an earlier one and another content (a number reused, checked),
 unknown contract or term, month outside the contract, missing index, unit price,
 amount, VAT rate (not in force that month: the rate of its category then) and VAT
 amount.
@@ -161,14 +162,15 @@ def w3(portfolio: Path, indices: Path, invoices: Path, **_) -> pl.DataFrame:
         lines.with_columns(
             _month("period").alias("month"),
             pl.struct("invoice", "line").is_first_distinct().alias("first"),
-        )  # fmt: skip
+            pl.struct(pl.exclude("row")).is_first_distinct().alias("new"),
+        )
         .join(terms, on=["contract", "term"], how="left")
         .with_columns(at.alias("at"))
         .join(prices, on=["contract", "term", "at"], how="left")
         .join(vat, on=["vat_rate", "month"], how="left")
     )
     block = (
-        pl.when(~pl.col("first")).then(pl.lit("duplicate-line"))
+        pl.when(~pl.col("new")).then(pl.lit("duplicate-line"))
         .when(~known).then(pl.lit("unknown-contract"))
         .when(pl.col("step").is_null()).then(pl.lit("unknown-term"))
         .when((pl.col("month") < pl.col("start_m")) | (pl.col("month") > pl.col("end_m")))
@@ -184,6 +186,7 @@ def w3(portfolio: Path, indices: Path, invoices: Path, **_) -> pl.DataFrame:
         "vat-rate-mismatch": wrong_rate.fill_null(False),
         "vat-amount-mismatch": ((pl.col("amount_incl_vat") - pl.col("amount_excl_vat") * (1 + rate))
                                 .abs() > 0.005001).fill_null(False) & ~wrong_rate.fill_null(False),
+        "line-number-reused": ~pl.col("first") & pl.col("new"),
     }  # fmt: skip
     found = checked.select("row", block.alias("block"), *(c.alias(k) for k, c in codes.items()))
     found = found.filter(pl.col("block").is_not_null() | pl.any_horizontal(list(codes))).collect()

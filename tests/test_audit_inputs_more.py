@@ -140,10 +140,13 @@ def test_a_reused_line_number_is_checked_and_said_a_copy_is_billed_twice(tmp_pat
         "invoice;line;contract;term;period;quantity;unit_price;amount_excl_vat\n"
         "F-5;1;conches-en-ouche;R1;2008-10;10;20,51;205,10\n"
         "F-5 ;1;conches-en-ouche;R1;2008-10;10,0;20,51;205,1\n"  # the same line, written otherwise
-        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n",  # the same number, another charge
+        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n"  # the same number, another charge
+        "F-5;1;conches-en-ouche;R1;2008-10;20;21,51;430,20\n",  # ... itself billed twice
     )
     by = by_line(found)
-    assert set(by) == {(3, "duplicate-line"), (4, "line-number-reused"), (4, "unit-price-mismatch")}
+    assert set(by) == {(3, "duplicate-line"), (4, "line-number-reused"), (4, "unit-price-mismatch"),
+                       (5, "duplicate-line")}  # fmt: skip
+    assert by[(5, "duplicate-line")]["message"] == "same line as line 4; billed twice"
     assert by[(3, "duplicate-line")]["difference_eur"] == 205.1
     assert by[(4, "line-number-reused")]["message"].startswith(
         "same invoice and line number as line 2"

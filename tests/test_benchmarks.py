@@ -91,6 +91,21 @@ def test_duckdb_and_python_audit_findings_equal_tariffs(files):
     assert rows.height > 0 and _mismatches("W3", ours, rows, subset=True) == 0
 
 
+def test_lean_polars_tells_a_copy_from_a_reused_line_number_as_tariffs_does(files, tmp_path):
+    lines = pl.read_parquet(files["invoices"])
+    first, second = lines.row(0, named=True), lines.row(1, named=True)
+    reused = {**second, "invoice": first["invoice"], "line": first["line"]}  # another charge
+    path = tmp_path / "invoices.parquet"
+    pl.concat([lines, pl.DataFrame([reused, first], schema=lines.schema)]).write_parquet(path)
+    kwargs = dict(portfolio=files["portfolio"], indices=INDICES, invoices=path)
+    ours, lean = impl_tariffs.w3(**kwargs), impl_lean.w3(**kwargs)
+    last = lines.height + 3  # the copy of the first line, the reused number just before it
+    codes = {(r, c) for r, c in ours.select("row", "code").iter_rows() if r >= last - 1}
+    assert {(last - 1, "line-number-reused"), (last, "duplicate-line")} <= codes
+    assert _mismatches("W3", ours, lean) == 0
+    assert _mismatches("W3", ours, lean.filter(pl.col("code") != "line-number-reused")) > 0
+
+
 def test_run_prints_one_json_line_per_workload_with_the_issue_fields(tmp_path):
     results = tmp_path / "results.json"
     args = [

@@ -129,3 +129,27 @@ def test_footer_read_once_per_audit_and_not_for_many_tiny_groups(tmp_path, monke
     calls.clear()
     whole = run(tiny)
     assert len(calls) == 1 and whole.lines == 320
+
+
+def _with_footer(tmp_path, footer: bytes):
+    path = tmp_path / f"forged-{footer[:12].hex()}-{len(footer)}.parquet"
+    path.write_bytes(b"PAR1" + footer + len(footer).to_bytes(4, "little") + b"PAR1")
+    return path
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def test_a_forged_footer_gives_none_quickly(tmp_path):
+    deep = _with_footer(tmp_path, b"\x1c" * 200_000)  # a struct in a struct in a struct ...
+    # field 1: a list (long size form) of 2**62 booleans, declared in a few bytes
+    endless = _with_footer(tmp_path, b"\x19\xf1" + _varint(2**62) + b"\x00")
+    huge_map = _with_footer(tmp_path, b"\x1b" + _varint(2**62) + b"\x11\x00")  # field 1: a map
+    for path in (deep, endless, huge_map):
+        assert row_group_rows(path) is None

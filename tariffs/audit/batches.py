@@ -8,11 +8,13 @@ so they stay the file's.
 
 Notes
 -----
-- Duplicates: a line is a later copy of another when its key (``invoice`` and
-  ``line``, or every column when the file lacks them) equals an earlier
-  line's and so does its content (every column, text keys stripped; 64-bit
-  hashes compared); the same key with another content is a line number reused
-  for another charge: the line is checked, and said. Every line's key is hashed (64 bits) in one pass over the key
+- Duplicates: a line is a later copy of another when an earlier line has its
+  key (``invoice`` and ``line``, or every column when the file lacks them) and
+  its content (every column, text keys stripped; 64-bit hashes compared): it is
+  said a copy of the first such line; a line with the key of an earlier one and
+  no earlier line with its content is a line number reused for another charge:
+  the line is checked, and said (against the key's first line). A reused number
+  billed twice is thus a copy of its own first line. Every line's key is hashed (64 bits) in one pass over the key
   columns; the lines whose hash occurs twice keep their key as the audit
   reads its slices (:class:`Copies`) and are compared exactly (a hash
   collision never makes a false duplicate); the file is not read a third time.
@@ -37,8 +39,9 @@ from tariffs.audit.invoices import Invoices, strip_keys, unreadable
 from tariffs.audit.row_groups import row_group_rows
 
 BATCH_ROWS = 500_000  # lines per slice: 1,000,000 measured 3 % slower and 20 % more memory
-#: a later line with the key of an earlier one (``first_row``); ``same``: with the same content
-#: (a copy, billed twice) or not (a line number reused for another charge: checked as a line)
+#: a later line with the key of an earlier one; ``same``: an earlier line with that key has its
+#: content too (a copy of ``first_row``, billed twice), else a line number reused for another
+#: charge (checked as a line; ``first_row``: the key's first line)
 DUPLICATES = {"row": pl.UInt32, "first_row": pl.UInt32, "same": pl.Boolean}
 
 
@@ -87,9 +90,14 @@ class Copies:
         content = pl.struct(self.content).hash().alias("_c")
         mine = strip_keys(mine.lazy()).select("row", *self.key, content).collect()
         self.seen = pl.concat([self.seen, mine])
+        # a copy of the first earlier line with its key and content; else, with its key only, a
+        # reused number (said against the key's first line)
+        first_copy = pl.col("row").min().over(*self.key, "_c")
+        first_key = pl.col("row").min().over(self.key)
+        same = first_copy != pl.col("row")
         first = self.seen.select(
-            "row", pl.col("row").min().over(self.key).alias("first_row"),
-            (pl.col("_c") == pl.col("_c").sort_by("row").first().over(self.key)).alias("same"),
+            "row", pl.when(same).then(first_copy).otherwise(first_key).alias("first_row"),
+            same.alias("same"),
         )  # fmt: skip
         copies = first.filter(pl.col("row").is_in(mine["row"].implode()))
         return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
@@ -129,11 +137,10 @@ def spans(invoices: Invoices, rows: int | None = None) -> list[tuple[int, int]]:
     the end moved to a Parquet file's row-group boundary when one is within a quarter of
     ``rows`` (:mod:`tariffs.audit.row_groups`: a group cut by a slice is decoded twice).
     Computed once per file and size."""
-    rows = rows or BATCH_ROWS
-    known = invoices.__dict__.setdefault("_spans", {})
-    if rows not in known:
-        known[rows] = _spans(invoices, rows)
-    return known[rows]
+    rows = max(rows or BATCH_ROWS, 1)
+    if rows not in invoices.spans:
+        invoices.spans[rows] = _spans(invoices, rows)
+    return invoices.spans[rows]
 
 
 def _spans(invoices: Invoices, rows: int) -> list[tuple[int, int]]:
@@ -206,13 +213,11 @@ def reading(invoices: Invoices):
 def records(invoices: Invoices) -> int:
     """The number of records of the file as scanned, blank ones included (counted once: a CSV
     file is read to count them)."""
-    known = invoices.__dict__.get("_records")
-    if known is None:
+    if invoices.records is None:
         scanned = invoices.source if invoices.source is not None else invoices.frame
         with reading(invoices):
-            known = int(scanned.select(pl.len()).collect().item())
-        invoices.__dict__["_records"] = known
-    return known
+            invoices.records = int(scanned.select(pl.len()).collect().item())
+    return invoices.records
 
 
 def revision_at(

@@ -68,6 +68,10 @@ class Invoices:
     numeric: frozenset[str] = frozenset()
     loose: pl.LazyFrame | None = None  # :attr:`frame` with the text keys as read
     warnings: list[str] = field(default_factory=list)  # e.g. a file read as Windows-1252
+    #: the file's records, blank ones included, once counted (:func:`~tariffs.audit.batches.records`)
+    records: int | None = field(default=None, repr=False, compare=False)
+    #: the audit's slices by slice size, once cut (:func:`~tariffs.audit.batches.spans`)
+    spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, column: str) -> bool:
         return column in self.columns
