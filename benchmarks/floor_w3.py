@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--portfolio", type=Path, default=DATA / "portfolio_10000_s1_g2.parquet")
     p.add_argument("--repeat", type=int, default=3, help="fastest of N runs (default 3)")
     a = p.parse_args(argv)
+    for path in (a.invoices, a.portfolio):
+        if not path.is_file():
+            p.error(f"{path} not found: make it with python -m benchmarks.generate --contracts "
+                    "10000 --lines 10000000 (or run make bench), or name another file")  # fmt: skip
     runs = {
         "scan_s": lambda: scan(a.invoices),
         "lines_in_memory_s": lambda: lines_checked(a.invoices, a.portfolio, "in-memory"),

@@ -106,6 +106,18 @@ def test_lean_polars_tells_a_copy_from_a_reused_line_number_as_tariffs_does(file
     assert _mismatches("W3", ours, lean.filter(pl.col("code") != "line-number-reused")) > 0
 
 
+def test_floor_w3_prints_its_times_and_ratios(files, capsys):
+    from benchmarks import floor_w3
+
+    floor_w3.main(["--invoices", str(files["invoices"]), "--portfolio", str(files["portfolio"]),
+                   "--repeat", "1"])  # fmt: skip
+    line = json.loads(capsys.readouterr().out)
+    assert set(line) == {"scan_s", "lines_in_memory_s", "lines_streaming_s", "duplicates_pass_s",
+                         "floor_in_memory_vs_scan", "floor_streaming_vs_scan"}  # fmt: skip
+    assert all(v > 0 for v in line.values())
+    assert floor_w3.duplicates_pass(files["invoices"]) > 0  # the generated copies are found
+
+
 def test_run_prints_one_json_line_per_workload_with_the_issue_fields(tmp_path):
     results = tmp_path / "results.json"
     args = [
