@@ -189,3 +189,53 @@ def test_a_file_broken_inside_is_an_error_naming_it_not_a_traceback(tmp_path):
             and result.exception is None
             or isinstance(result.exception, SystemExit)
         )
+
+
+def test_a_parquet_file_with_other_column_types(tmp_path):
+    """Columns the audit does not read may hold anything (a list of tags); a column it reads
+    holding no value it can read (a duration as a quantity) is named, not called unreadable."""
+    from datetime import timedelta
+
+    import polars as pl
+    import pytest
+
+    from tariffs.errors import InvoiceError
+
+    store = load_store(ROOT / "indices")
+    contracts = load_contracts([ROOT / "contracts" / "conches-en-ouche.toml"], store.catalog)
+    lines = pl.DataFrame({
+        "invoice": ["F-1", "F-2"], "line": ["1", "1"], "contract": "conches-en-ouche", "term": "R1",
+        "period": ["2008-10", "2008-11"], "quantity": [10.0, 10.0], "unit_price": [20.51, 21.23],
+        "amount_excl_vat": [205.1, 212.3], "tags": [["a"], ["b", "c"]],
+    })  # fmt: skip
+    tagged = tmp_path / "tagged.parquet"
+    lines.write_parquet(tagged)
+    plain = tmp_path / "plain.parquet"
+    lines.drop("tags").write_parquet(plain)
+    found = audit(read_invoices(tagged), contracts, store).findings
+    assert found.equals(audit(read_invoices(plain), contracts, store).findings)
+    assert found.height > 0  # the second line's unit price
+    odd = tmp_path / "odd.parquet"
+    lines.with_columns(pl.lit(timedelta(days=1)).alias("quantity")).write_parquet(odd)
+    with pytest.raises(InvoiceError) as caught:
+        read_invoices(odd)
+    (line,) = caught.value.lines()
+    assert (
+        line
+        == f"{odd}:1: quantity: a column of type Duration(time_unit='us'); expected text, numbers or dates"
+    )
+
+
+def test_copies_need_the_same_values_read_and_a_number_to_reuse(tmp_path):
+    """An unreadable date and a blank one are both no date, but the lines differ: the second is
+    checked (a number reused), not a copy. Lines without invoice and line numbers are copies
+    only when equal, never numbers reused."""
+    head = "invoice;line;contract;term;period;quantity;unit_price;amount_excl_vat;invoice_date\n"
+    dated = "F-5;1;conches-en-ouche;R1;2008-10;10;20,51;205,10;{}\n"
+    by = by_line(audit_text(tmp_path, head + dated.format("hier") + dated.format("")))
+    assert set(by) == {(2, "invalid-line"), (3, "line-number-reused")}
+    blank = ";;conches-en-ouche;R1;2008-10;10;20,51;205,10;\n"
+    other = ";;conches-en-ouche;R1;2008-10;20;20,51;410,20;\n"
+    by = by_line(audit_text(tmp_path, head + blank + other + blank))
+    assert set(by) == {(4, "duplicate-line")}
+    assert by[(4, "duplicate-line")]["message"] == "same line as line 2; billed twice"

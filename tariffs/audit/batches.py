@@ -87,7 +87,9 @@ class Copies:
         if self.count == 0:
             return pl.DataFrame(schema=DUPLICATES)
         mine = lines.filter(pl.col("row").is_in(self.candidates))
-        content = pl.struct(self.content).hash().alias("_c")
+        # the typed values, and what could not be read (an unreadable date and a blank one are
+        # both null: the lines differ)
+        content = pl.struct(*self.content, "problem").hash().alias("_c")
         mine = strip_keys(mine.lazy()).select("row", *self.key, content).collect()
         self.seen = pl.concat([self.seen, mine])
         # a copy of the first earlier line with its key and content; else, with its key only, a
@@ -100,7 +102,14 @@ class Copies:
             same.alias("same"),
         )  # fmt: skip
         copies = first.filter(pl.col("row").is_in(mine["row"].implode()))
-        return copies.filter(pl.col("row") != pl.col("first_row")).select(list(DUPLICATES))
+        copies = copies.filter(pl.col("row") != pl.col("first_row"))
+        if self.key == ["invoice", "line"]:  # a blank invoice or line number is no number reused
+            blank = mine.select(
+                "row", pl.any_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in self.key)
+                .alias("blank")
+            )  # fmt: skip
+            copies = copies.join(blank, on="row").filter(pl.col("same") | ~pl.col("blank"))
+        return copies.select(list(DUPLICATES))
 
 
 Copies.NONE = pl.DataFrame(schema=DUPLICATES)

@@ -129,12 +129,31 @@ def read_invoices(path: Path) -> Invoices:
         )
     index_columns = [c for c in columns if c.startswith(INDEX_PREFIXES)]
     schema = raw.collect_schema()
+    odd = [
+        Problem(str(path), c, f"a column of type {schema[c]}; expected text, numbers or dates", 1)
+        for c in (*REQUIRED, *OPTIONAL, *index_columns)
+        if c in schema and not _readable_type(schema[c])
+    ]
+    if odd:
+        raise InvoiceError(problems=odd)
     numeric = {c for c in (*NUMBERS, *index_columns) if c in columns and schema[c].is_numeric()}
     invoices = Invoices(str(path), raw, columns, index_columns, raw, frozenset(numeric),
                         warnings=warnings)  # fmt: skip
     invoices.frame = _numbered(raw, invoices, 2)
     invoices.loose = _numbered(raw, invoices, 2, strip=False)
     return invoices
+
+
+def _readable_type(dtype: pl.DataType) -> bool:
+    """A column type the audit reads a value from: text, a number, a date (a Parquet file may
+    hold any type; a list or a duration is no invoice value)."""
+    return (
+        dtype in (pl.String, pl.Categorical, pl.Boolean, pl.Null)
+        or isinstance(dtype, pl.Enum)
+        or dtype.is_numeric()
+        or dtype in (pl.Date, pl.Datetime)
+        or isinstance(dtype, pl.Datetime)
+    )
 
 
 def unreadable(path: Path | str, exc: Exception) -> InvoiceError:
@@ -157,7 +176,8 @@ def _numbered(
     """``raw`` (lines from file line ``first_line`` on, as scanned) numbered and typed; ``strip``:
     the text keys stripped (else as read, see :meth:`Invoices.lines`)."""
     schema = raw.collect_schema()
-    text = [c for c in invoices.columns if c not in invoices.numeric and schema[c] != pl.String]
+    used = (*REQUIRED, *OPTIONAL, *invoices.index_columns)  # other columns are kept as they are
+    text = [c for c in used if c in schema and c not in invoices.numeric and schema[c] != pl.String]
     numbered = raw.with_row_index("row", offset=first_line).with_columns(
         # a month stored as a date (a Parquet date column) is read as its month, as in XLSX
         pl.col(c).dt.strftime("%Y-%m") if c == "period" and schema[c].is_temporal()
