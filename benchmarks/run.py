@@ -43,7 +43,7 @@ from benchmarks.impl_cli import command
 RESULTS = Path(__file__).parent / "results.json"
 SIZES = {"W1": 100_000, "W2": 10_000, "W3": 10_000_000}
 QUICK = {"W1": 2_000, "W2": 500, "W3": 50_000}
-SAMPLE_SHARE = {"W1": 50, "W2": 10, "W3": 100}  # the per-row Python runs on 1/50, 1/10, 1/100
+SAMPLE_SHARE = {"W1": 50, "W2": 10, "W3": 100}  # the per-row Python runs on 1/50 and 2/50, ...
 CLI_SHOWN = {  # the commands of benchmarks/impl_cli.py, as the note shows them
     w.upper(): command(
         w, portfolio="PORTFOLIO", invoices="INVOICES", indices="indices", out="OUT.csv"
@@ -156,22 +156,26 @@ def measure(
         duckdb = _fastest(repeat, "duckdb", w, files, indices, out["duckdb"])
         step(f"{workload}: lean polars")
         lean = _fastest(repeat, "lean", w, files, indices, out["lean"])
-        step(f"{workload}: per-row python")
+        step(f"{workload}: per-row python (two samples)")
         sample = max(1_000, rows // SAMPLE_SHARE[workload])
-        python = _fastest(repeat, "python", w, files, indices, out["python"], sample)
+        small = _fastest(repeat, "python", w, files, indices, out["python"], sample)
+        python = _fastest(repeat, "python", w, files, indices, out["python"], 2 * sample)
         frames = {k: pl.read_parquet(v) for k, v in out.items() if k != "scan"}
     equal_duckdb = _mismatches(workload, frames["tariffs"], frames["duckdb"])
     equal_python = _mismatches(workload, frames["tariffs"], frames["python"], subset=True)
     equal_cli = _mismatches(workload, frames["tariffs"], frames["cli"])
     equal_lean = _mismatches(workload, frames["tariffs"], frames["lean"])
     setup = python.get("setup_seconds", 0.0)
-    python_s = setup + python["seconds"] * rows / python["sample_rows"]
+    per_row, fixed = _line_through(small, python)
+    python_s = setup + fixed + per_row * rows
     line = {
         "workload": workload, "rows": rows,
         "tariffs_s": round(tariffs["seconds"], 3), "duckdb_s": round(duckdb["seconds"], 3),
         "python_s": round(python_s, 1),
-        "python_note": f"extrapolated linearly from the first {python['sample_rows']:,} of {rows:,} rows "
-                       f"({python['seconds']:.2f} s), plus {setup:.2f} s of one-off reading (index store; "
+        "python_note": f"extrapolated linearly from the first {small['sample_rows']:,} and "
+                       f"{python['sample_rows']:,} of {rows:,} rows ({small['seconds']:.2f} and "
+                       f"{python['seconds']:.2f} s: {per_row * 1e6:.2f} µs a row after {fixed:.2f} s), plus "
+                       f"{setup:.2f} s of one-off reading (index store; "
                        f"W3: also contracts, VAT rates)",
         "scan_s": round(scan["seconds"], 3),
         "ratio_vs_duckdb": round(tariffs["seconds"] / duckdb["seconds"], 2),
@@ -188,6 +192,18 @@ def measure(
         "lean_note": LEAN_NOTE[workload], "mismatches_lean": equal_lean,
     }  # fmt: skip
     return line, equal_duckdb == 0 and equal_python == 0 and equal_cli == 0 and equal_lean == 0
+
+
+def _line_through(small: dict, large: dict) -> tuple[float, float]:
+    """Seconds per row and fixed seconds of the per-row Python from its runs on two prefixes (n
+    and 2n rows): the fixed part (first reads, set-up of the loop) is not multiplied by the
+    extrapolation. When noise makes the slope meaningless (not above zero), the larger run's
+    average per row, with no fixed part."""
+    rows = large["sample_rows"] - small["sample_rows"]
+    per_row = (large["seconds"] - small["seconds"]) / rows if rows > 0 else 0.0
+    if per_row <= 0:
+        return large["seconds"] / large["sample_rows"], 0.0
+    return per_row, max(small["seconds"] - per_row * small["sample_rows"], 0.0)
 
 
 def _fastest(repeat: int, *args) -> dict:
