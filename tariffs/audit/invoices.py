@@ -151,7 +151,7 @@ def _readable_type(dtype: pl.DataType) -> bool:
         dtype in (pl.String, pl.Categorical, pl.Boolean, pl.Null)
         or isinstance(dtype, pl.Enum)
         or dtype.is_numeric()
-        or dtype in (pl.Date, pl.Datetime)
+        or dtype == pl.Date
         or isinstance(dtype, pl.Datetime)
     )
 

@@ -96,9 +96,7 @@ class _Reader:
 
     def _fields(self) -> Iterator[tuple[int, int]]:
         """(field id, type) of each field of the struct at the reader's position, up to STOP."""
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Malformed("structures nested too deep")
+        self._enter()
         last = 0
         while True:
             byte = self._byte()
@@ -164,6 +162,7 @@ class _Reader:
         return size
 
     def _enter(self) -> None:
+        """One level deeper (a struct, list or map); left by ``depth -= 1`` at its end."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _Malformed("structures nested too deep")

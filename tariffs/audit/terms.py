@@ -3,9 +3,9 @@
 One row per contract × term (``tid``) with what a line is checked against:
 validity window, unit, energy basis, revision schedule, the decimals its
 coefficient and price are rounded to, and the set of VAT rates the contract
-states. A line's ``cid`` (contract) and ``tid`` come from
-two ``Enum`` casts and a gather, never from a join on text keys per line; every
-later join of the audit is on these integers.
+states. A line's ``cid`` (contract) and ``tid`` come from an ``Enum`` cast
+(contract ids; a few term codes are compared instead) and a gather, never from a
+join on text keys per line; every later join of the audit is on these integers.
 
 Notes
 -----
@@ -75,13 +75,12 @@ class Terms:
             enum = self.contracts if column == "contract" else self.codes
             known = enum.categories.to_list()
             if len(known) <= 16:  # a few codes (P1, P2, P3): a comparison each, 3× faster
-                code = pl.when(pl.lit(False)).then(pl.lit(None, pl.UInt32))
-                for i, text in enumerate(known):
+                code = pl.when(pl.col(column) == known[0]).then(pl.lit(0, pl.UInt32))
+                for i, text in enumerate(known[1:], 1):
                     code = code.when(pl.col(column) == text).then(pl.lit(i, pl.UInt32))
-                cache[column] = code
             else:
-                cache[column] = pl.col(column).cast(enum, strict=False).to_physical()
-                cache[column] = cache[column].cast(pl.UInt32)
+                code = pl.col(column).cast(enum, strict=False).to_physical().cast(pl.UInt32)
+            cache[column] = code
         return cache[column]
 
     def column(self, name: str) -> pl.Expr:
